@@ -1,0 +1,5 @@
+"""``python -m freqbook`` entry point."""
+
+from freqbook.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Experiments of the SIREN chapter (Sitzmann et al., NeurIPS 2020)."""

@@ -1,0 +1,155 @@
+"""Rendering of "paper vs ours" tables for notebooks and the book.
+
+:func:`claims_table` returns a :class:`ClaimsTable`, which Jupyter (and myst-nb in the book)
+shows as an HTML table with coloured verdict cells, and which also renders as Markdown without
+any dependency on ``tabulate``.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from freqbook.results.checks import fmt_number
+from freqbook.results.claims import COLUMNS, VERDICTS, evaluate, verdict_counts
+
+#: background colour of each verdict cell
+VERDICT_COLOURS = {
+    "reproduced": "#c8e6c9",
+    "reproduced-better": "#a5d6a7",
+    "qualitative-only": "#ffe0b2",
+    "not reproduced": "#ffcdd2",
+    "not run": "#e0e0e0",
+}
+
+HEADERS = {
+    "id": "id",
+    "where": "where",
+    "claim": "claim",
+    "paper": "paper",
+    "ours": "ours",
+    "delta": "Δ (ours − paper)",
+    "verdict": "verdict",
+    "note": "note",
+}
+
+
+def _cell(value: object) -> str:
+    """Text of one cell: numbers compact and signed for deltas, whitespace collapsed."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return fmt_number(float(value))
+    return " ".join(str(value).split())
+
+
+def _delta_cell(value: object) -> str:
+    text = _cell(value)
+    if text and isinstance(value, int | float) and value > 0:
+        return "+" + text
+    return text
+
+
+class ClaimsTable:
+    """A verdict table that displays itself in Jupyter and renders to Markdown.
+
+    Parameters
+    ----------
+    df
+        Output of :func:`~freqbook.results.claims.evaluate`.
+    title
+        Caption, e.g. ``"siren @ cpu"``.
+    """
+
+    def __init__(self, df: pd.DataFrame, title: str = "") -> None:
+        self.df = df
+        self.title = title
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """``{verdict: count}``."""
+        return verdict_counts(self.df)
+
+    def summary(self) -> str:
+        """One line, e.g. ``"siren @ cpu: 3 reproduced, 1 not run"``."""
+        parts = [f"{n} {v}" for v, n in self.counts.items() if n]
+        head = f"{self.title}: " if self.title else ""
+        return head + (", ".join(parts) if parts else "no claims")
+
+    def _rows(self) -> list[dict[str, str]]:
+        rows = []
+        for rec in self.df.to_dict(orient="records"):
+            row = {c: _cell(rec.get(c)) for c in COLUMNS}
+            row["delta"] = _delta_cell(rec.get("delta"))
+            rows.append(row)
+        return rows
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        head = "".join(f"<th style='text-align:left'>{esc(HEADERS[c])}</th>" for c in COLUMNS)
+        body = []
+        for row in self._rows():
+            cells = []
+            for c in COLUMNS:
+                style = "text-align:left;vertical-align:top"
+                if c == "verdict":
+                    colour = VERDICT_COLOURS.get(row[c], "transparent")
+                    style += f";background-color:{colour};white-space:nowrap;color:#000"
+                elif c == "delta":
+                    style += ";white-space:nowrap"
+                cells.append(f"<td style='{style}'>{esc(row[c])}</td>")
+            body.append("<tr>" + "".join(cells) + "</tr>")
+        caption = (
+            f"<caption style='caption-side:top;text-align:left'>{esc(self.summary())}</caption>"
+        )
+        return (
+            "<table class='freqbook-claims' style='border-collapse:collapse'>"
+            f"{caption}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+        )
+
+    def to_markdown(self) -> str:
+        """A GitHub/MyST pipe table (``|`` in cells escaped)."""
+
+        def md(text: str) -> str:
+            return text.replace("|", "\\|")
+
+        lines = [
+            "| " + " | ".join(HEADERS[c] for c in COLUMNS) + " |",
+            "|" + "|".join("---" for _ in COLUMNS) + "|",
+        ]
+        for row in self._rows():
+            lines.append("| " + " | ".join(md(row[c]) for c in COLUMNS) + " |")
+        return "\n".join(lines) + "\n"
+
+    def __repr__(self) -> str:
+        return f"<ClaimsTable {self.summary()} ({len(self.df)} rows)>"
+
+    def __len__(self) -> int:
+        return len(self.df)
+
+
+def claims_table(
+    paper: str,
+    profile: str,
+    ids: list[str] | None = None,
+    root: Path | None = None,
+) -> ClaimsTable:
+    """Evaluate the claims of ``paper`` at ``profile`` and wrap them for display.
+
+    Parameters
+    ----------
+    paper, profile
+        Chapter key and profile.
+    ids
+        Only these claims, in this order (default: every claim of the file).
+    root
+        Results folder (default :func:`~freqbook.results.record.results_root`).
+    """
+    df = evaluate(paper, profile, root, ids=ids)
+    return ClaimsTable(df, title=f"{paper} @ {profile}")
+
+
+__all__ = ["VERDICTS", "VERDICT_COLOURS", "ClaimsTable", "claims_table"]
