@@ -11,7 +11,7 @@ import torch
 
 
 def gradient(y: torch.Tensor, x: torch.Tensor, *, create_graph: bool = True) -> torch.Tensor:
-    """``dy/dx`` for a scalar field ``y`` of shape ``(N, 1)`` at points ``x`` of shape ``(N, D)``."""
+    """``dy/dx`` of a scalar field ``y`` ``(N, 1)`` at points ``x`` of shape ``(N, D)``."""
     if y.shape[-1] != 1:
         raise ValueError(f"gradient needs a scalar field (N, 1), got shape {tuple(y.shape)}")
     (g,) = torch.autograd.grad(y, x, torch.ones_like(y), create_graph=create_graph)

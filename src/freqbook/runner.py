@@ -1,0 +1,278 @@
+"""Execute the book's notebooks with papermill, with a cache, into a staging folder.
+
+``python -m freqbook run`` (see :mod:`freqbook.cli`) calls :func:`run_notebooks`. For each notebook
+it computes a cache key from the notebook's source (outputs ignored), the injected parameters and
+every file of the ``freqbook`` package and of ``data/claims``. A notebook whose key equals the one
+stored beside its last successful executed copy is skipped. Executed copies replace the previous
+ones only on success (written to a temporary file first), so an interrupted run loses nothing
+that had finished. A failing cell stops the run with the notebook and the cell named.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from freqbook.profiles import DEFAULT_PROFILE, check_profile
+from freqbook.provenance import device_string, git_state, repo_root
+
+META_SUFFIX = ".run.json"
+
+
+class RunError(RuntimeError):
+    """A notebook could not be run; the message is one line naming notebook and cell."""
+
+
+def project_root() -> Path:
+    """The checkout root (the runner only works from a source checkout)."""
+    root = repo_root()
+    if root is None:
+        raise RunError("the runner needs a source checkout of freqbook (notebooks/ not found)")
+    return root
+
+
+def notebooks_dir() -> Path:
+    return project_root() / "notebooks"
+
+
+def stage_dir() -> Path:
+    """Where executed notebooks go: ``build/notebooks`` (override: ``FREQBOOK_STAGE``)."""
+    env = os.environ.get("FREQBOOK_STAGE")
+    return Path(env).resolve() if env else project_root() / "build" / "notebooks"
+
+
+def discover() -> list[str]:
+    """All notebooks as ``chapter/name`` keys (no suffix), in execution order."""
+    base = notebooks_dir()
+    found = [
+        p.relative_to(base).with_suffix("").as_posix()
+        for p in base.rglob("*.ipynb")
+        if ".ipynb_checkpoints" not in p.parts
+    ]
+    return sorted(found)
+
+
+def resolve(names: Sequence[str]) -> list[str]:
+    """Map user input (keys, paths, file names or chapter names) to notebook keys.
+
+    Raises
+    ------
+    RunError
+        One line listing the valid choices when a name matches nothing.
+    """
+    every = discover()
+    if not names:
+        return every
+    chosen: list[str] = []
+    for raw in names:
+        name = raw.removeprefix("notebooks/").removesuffix(".ipynb").strip("/")
+        hits = [k for k in every if k == name or k.split("/")[0] == name or Path(k).name == name]
+        if not hits:
+            raise RunError(f"unknown notebook {raw!r}; valid: {', '.join(every)}")
+        chosen.extend(h for h in hits if h not in chosen)
+    return chosen
+
+
+def _files_digest(paths: Iterable[Path], base: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(paths):
+        h.update(p.relative_to(base).as_posix().encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def code_fingerprint() -> str:
+    """sha256 over the ``freqbook`` sources and the claims files the notebooks render."""
+    root = project_root()
+    files = [*(root / "src" / "freqbook").rglob("*.py"), *(root / "data" / "claims").glob("*.yaml")]
+    return _files_digest(files, root)
+
+
+def notebook_source_digest(path: Path) -> str:
+    """sha256 of a notebook's cells (type, source, tags), ignoring outputs and counters."""
+    nb = json.loads(path.read_text())
+    cells = [
+        (c.get("cell_type"), "".join(c.get("source", [])), c.get("metadata", {}).get("tags", []))
+        for c in nb.get("cells", [])
+    ]
+    return hashlib.sha256(json.dumps(cells, sort_keys=True).encode()).hexdigest()
+
+
+def cache_key(path: Path, parameters: dict[str, Any], code: str | None = None) -> str:
+    payload = {
+        "notebook": notebook_source_digest(path),
+        "parameters": parameters,
+        "code": code if code is not None else code_fingerprint(),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def staged_paths(key: str) -> tuple[Path, Path]:
+    """``(executed notebook, run metadata)`` paths of a notebook key."""
+    out = stage_dir() / f"{key}.ipynb"
+    return out, out.with_name(out.name + META_SUFFIX)
+
+
+def read_meta(key: str) -> dict[str, Any] | None:
+    """Metadata of the last successful run of ``key`` (None if never run)."""
+    _, meta = staged_paths(key)
+    try:
+        return json.loads(meta.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True))
+    os.replace(tmp, path)
+
+
+def check_parameters(path: Path, parameters: dict[str, Any]) -> None:
+    """Raise a one-line :class:`RunError` if a parameter is not declared by the notebook."""
+    import papermill
+
+    declared = papermill.inspect_notebook(str(path))
+    unknown = sorted(set(parameters) - set(declared))
+    if unknown:
+        raise RunError(
+            f"{path.name}: unknown parameter(s) {', '.join(unknown)}; "
+            f"valid: {', '.join(sorted(declared))}"
+        )
+
+
+def _records_snapshot(results: Path) -> dict[str, float]:
+    if not results.exists():
+        return {}
+    return {p.as_posix(): p.stat().st_mtime for p in results.rglob("*.nc")}
+
+
+@dataclass
+class NotebookRun:
+    key: str
+    status: str  # "ran" or "cached"
+    wall_s: float
+
+
+def run_notebook(
+    key: str,
+    profile: str = DEFAULT_PROFILE,
+    extra: dict[str, Any] | None = None,
+    *,
+    force: bool = False,
+    code: str | None = None,
+) -> NotebookRun:
+    """Execute one notebook (unless cached) and stage it; see the module docstring."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    from freqbook.results.record import results_root
+
+    check_profile(profile)
+    src = notebooks_dir() / f"{key}.ipynb"
+    parameters = {"profile": profile, **(extra or {})}
+    check_parameters(src, parameters)
+    digest = cache_key(src, parameters, code)
+    out, meta_path = staged_paths(key)
+    meta = read_meta(key)
+    if not force and meta and meta.get("cache_key") == digest and out.exists():
+        return NotebookRun(key, "cached", float(meta.get("wall_s", 0.0)))
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.stem + ".partial.ipynb")
+    failed = out.with_name(out.stem + ".failed.ipynb")
+    results = results_root()
+    before = _records_snapshot(results)
+    start = time.perf_counter()
+    try:
+        papermill.execute_notebook(
+            str(src),
+            str(tmp),
+            parameters=parameters,
+            kernel_name="python3",
+            cwd=str(src.parent),
+            progress_bar=False,
+        )
+    except PapermillExecutionError as err:
+        os.replace(tmp, failed)
+        raise RunError(
+            f"{key}: cell {err.cell_index} (execution count {err.exec_count}) failed with "
+            f"{err.ename}: {str(err.evalue).splitlines()[0] if err.evalue else ''} "
+            f"- executed copy kept at {failed}"
+        ) from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    wall = time.perf_counter() - start
+    os.replace(tmp, out)
+    failed.unlink(missing_ok=True)
+    after = _records_snapshot(results)
+    written = sorted(p for p, m in after.items() if before.get(p) != m)
+    sha, dirty = git_state()
+    _write_json_atomic(
+        meta_path,
+        {
+            "notebook": key,
+            "cache_key": digest,
+            "profile": profile,
+            "parameters": parameters,
+            "wall_s": round(wall, 2),
+            "device": device_string(),
+            "git_sha": sha,
+            "git_dirty": dirty,
+            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+            "records": [Path(p).relative_to(results).as_posix() for p in written],
+        },
+    )
+    return NotebookRun(key, "ran", wall)
+
+
+def run_notebooks(
+    names: Sequence[str] = (),
+    profile: str = DEFAULT_PROFILE,
+    extra: dict[str, Any] | None = None,
+    *,
+    force: bool = False,
+    log=print,
+) -> list[NotebookRun]:
+    """Run the selected notebooks in order and print each one's wall time."""
+    check_profile(profile)
+    keys = resolve(names)
+    _absolutise_env()
+    os.environ.setdefault("FREQBOOK_PROGRESS", "0")  # no widget bars in rendered notebooks
+    code = code_fingerprint()
+    runs = []
+    for i, key in enumerate(keys, 1):
+        log(f"[{i}/{len(keys)}] {key} (profile {profile})")
+        run = run_notebook(key, profile, extra, force=force, code=code)
+        runs.append(run)
+        if run.status == "ran":
+            log(f"    done in {run.wall_s:.1f} s")
+        else:
+            log(f"    unchanged since last run ({run.wall_s:.1f} s then): skipped")
+    return runs
+
+
+def _absolutise_env() -> None:
+    """Kernels run in the notebook's folder: make path-valued settings absolute first."""
+    for var in ("FREQBOOK_DATA", "FREQBOOK_CACHE", "FREQBOOK_RESULTS", "FREQBOOK_CLAIMS"):
+        if os.environ.get(var):
+            os.environ[var] = str(Path(os.environ[var]).expanduser().resolve())
+
+
+def clean_stage() -> None:
+    """Remove all executed notebooks and their metadata."""
+    shutil.rmtree(stage_dir(), ignore_errors=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit("use: python -m freqbook run")
