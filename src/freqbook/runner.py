@@ -41,7 +41,9 @@ def project_root() -> Path:
 
 
 def notebooks_dir() -> Path:
-    return project_root() / "notebooks"
+    """Source notebooks: ``notebooks/`` of the checkout (override: ``FREQBOOK_NOTEBOOKS``)."""
+    env = os.environ.get("FREQBOOK_NOTEBOOKS")
+    return Path(env).resolve() if env else project_root() / "notebooks"
 
 
 def stage_dir() -> Path:
