@@ -40,8 +40,9 @@ def arcsine_cdf(y: np.ndarray) -> np.ndarray:
 def sin_normal_cdf(y: np.ndarray, var: float) -> np.ndarray:
     """CDF of ``sin(Z)``, ``Z ~ N(0, var)``: ``sin z <= y`` on ``[pi - a, 2 pi + a] + 2 pi k``."""
     a = np.arcsin(np.clip(np.asarray(y, dtype=np.float64), -1.0, 1.0))[..., None]
-    k = np.arange(-12, 12)
     sd = math.sqrt(var)
+    kmax = math.ceil(10 * sd / (2 * np.pi)) + 1  # periods beyond 10 sd contribute < 1e-20
+    k = np.arange(-kmax - 1, kmax + 1)
     lo = (np.pi - a + 2 * np.pi * k) / sd
     hi = (2 * np.pi + a + 2 * np.pi * k) / sd
     return (stats.norm.cdf(hi) - stats.norm.cdf(lo)).sum(-1)
@@ -102,10 +103,22 @@ def test_first_layer_output_is_arcsine(zero_bias):
     # at 95 %; a uniform law is 0.105 away and sin(N(0, 1)) 0.07 away, so both would fail.
     _, _, acts = zero_bias
     pre, post = acts[0]
-    assert pre.std().item() == pytest.approx(OMEGA / 3.0, rel=0.05)  # 30 * std(w x) = 30/3
+    # 30 * std(w x) = 30/3 (7 %: std of a 1024-weight layer over 4096 points; worst 3.7 %).
+    assert pre.std().item() == pytest.approx(OMEGA / 3.0, rel=0.07)
     assert post.var().item() == pytest.approx(0.5, abs=0.03)
     ks = stats.kstest(_subsample(post), arcsine_cdf).statistic
     assert ks < 0.03
+
+
+def test_variance_identity_layer_by_layer(zero_bias):
+    # The heart of the init: with W ~ U(+-sqrt(6/n)/omega_0), Var(pre_l) = 2 E[post_{l-1}^2]
+    # exactly in expectation over W. 5 %: worst deviation over 20 seeds x 6 layers was 3.3 % at
+    # width 1024; a wrong constant (sqrt(3/n), fan_out, a missing 1/omega_0) changes it >= 2x.
+    _, _, acts = zero_bias
+    for layer in range(1, len(acts)):
+        pre, prev_post = acts[layer][0], acts[layer - 1][1]
+        expected = 2.0 * prev_post.square().mean().item()
+        assert pre.var().item() == pytest.approx(expected, rel=0.05), layer
 
 
 def test_hidden_preactivations_are_standard_normal_ish(zero_bias):
@@ -123,27 +136,32 @@ def test_hidden_preactivations_are_standard_normal_ish(zero_bias):
         assert ks < 0.02, (layer, ks)
         if layer == 1:
             # Input is the arcsine first-layer output (variance ~1/2): variance 2 * 1/2 = 1.
-            assert var == pytest.approx(2 * acts[0][1].var().item(), rel=0.03)
-            assert var == pytest.approx(1.0, abs=0.05)
+            # 0.08: worst |var - 1| over 20 seeds was 0.053 (the first-layer output variance
+            # itself is 0.48-0.50, see test_first_layer_output_is_arcsine).
+            assert var == pytest.approx(1.0, abs=0.08)
         else:
-            # The variance recursion v <- 1 - exp(-2 v), layer by layer (3 %: width-1024 noise).
-            assert var == pytest.approx(1.0 - math.exp(-2.0 * prev_var), rel=0.03), layer
+            # Gaussian recursion v <- 1 - exp(-2 v). 7 %: the pooled pre-activation is a mixture
+            # over neurons of different variances, so (Jensen) the Gaussian formula is slightly
+            # high, plus the 3 % noise above; worst over 20 seeds 4.5 %.
+            assert var == pytest.approx(1.0 - math.exp(-2.0 * prev_var), rel=0.07), layer
         prev_var = var
-    # No drift with depth: the last three layers sit at the fixed point.
+    # No drift with depth: the last three layers sit at the fixed point (worst over 20 seeds:
+    # spread 0.017, distance from sqrt(v*) 0.015).
     last = [math.sqrt(p.var().item()) for p, _ in acts[-3:]]
-    assert max(last) - min(last) < 0.02
-    assert last[-1] == pytest.approx(math.sqrt(v_star), abs=0.02)
+    assert max(last) - min(last) < 0.03
+    assert last[-1] == pytest.approx(math.sqrt(v_star), abs=0.025)
 
 
 def test_hidden_postactivations_follow_sine_of_gaussian(zero_bias):
-    # Post = sin(N(0, v)): variance (1 - exp(-2v))/2, its law within KS 0.02 of sin(N(0, v)),
-    # and within 0.085 of arcsine (the law itself is ~0.065 away, see the helper test).
+    # Post = sin(N(0, v)): variance (1 - exp(-2v))/2 (4 %, same Jensen caveat; worst over 20
+    # seeds 2.7 %), its law within KS 0.02 of sin(N(0, v)) (observed <= 0.01), and within 0.085
+    # of arcsine (the ideal law itself is ~0.065 away, see above; worst over 20 seeds 0.070).
     _, _, acts = zero_bias
     for layer, (pre, post) in enumerate(acts[1:], start=1):
         v = pre.var().item()
-        assert post.var().item() == pytest.approx((1 - math.exp(-2 * v)) / 2, rel=0.02)
+        assert post.var().item() == pytest.approx((1 - math.exp(-2 * v)) / 2, rel=0.04), layer
         assert 0.38 < post.var().item() < 0.5
-        sample = _subsample(post, seed=100 + layer)
+        sample = _subsample(post, seed=100 + layer)[:50_000]  # KS noise at 95 %: 0.006
         assert stats.kstest(sample, lambda y, v=v: sin_normal_cdf(y, v)).statistic < 0.02
         assert stats.kstest(sample, arcsine_cdf).statistic < 0.085
 
@@ -160,20 +178,30 @@ def test_arcsine_pdf_is_a_density():
 @pytest.mark.parametrize("width", [256, 512])
 def test_torch_bias_inflates_variance(width):
     # siren.md §6 item 5: PyTorch-default biases U(+-1/sqrt(n)) are multiplied by omega_0 too,
-    # so the hidden pre-activation variance is 1 + omega_0^2/(3 n) (2.17 at n = 256). Guards a
-    # bias that escapes the omega_0 factor (-> ~1) or is silently zeroed.
+    # so the hidden pre-activation variance is 1 + omega_0^2/(3 n) (2.17 at n = 256, 1.59 at
+    # 512). Guards a bias that escapes the omega_0 factor (-> ~1) or is silently zeroed.
     torch.manual_seed(1)
     model = CoordinateMLP(1, 1, width, HIDDEN_LAYERS, bias_init="torch")
     _, acts = _stats(model, points=2048, seed=1)
     expected = 1.0 + OMEGA**2 / (3 * width)
+    # Tolerances from 20 seeds per width (worst cases in brackets, width 256 / 512). The noise
+    # is large because the realised variance of n bias draws has relative SE sqrt(0.8/n) and
+    # neurons now differ in offset; a bias that escapes omega_0 or is zeroed gives ~1.0, i.e.
+    # -54 % / -37 %, far outside every band below.
+    # First hidden layer: its input is the arcsine first-layer output (E h^2 = 1/2) [9 %, 6 %].
+    assert acts[1][0].var().item() == pytest.approx(expected, rel=0.12)
+    variances = []
     for layer, (pre, post) in enumerate(acts[1:], start=1):
-        # Bias part has relative sampling error sqrt(0.8/n) (5.6 % of 1.17 at n = 256) -> 10 %.
-        assert pre.var().item() == pytest.approx(expected, rel=0.10), layer
-        assert abs(pre.mean().item()) < 0.15  # SE of a mean of n biases * omega_0: < 0.07
+        variances.append(pre.var().item())
+        assert pre.var().item() == pytest.approx(expected, rel=0.20), layer  # [17 %, 13 %]
+        # Mean of n per-neuron offsets omega_0 b_j: SE sqrt(omega_0^2/(3n)/n) = 0.068 at 256.
+        assert abs(pre.mean().item()) < 0.3  # [0.21, 0.14]
         # With the larger variance the post-activations are close to arcsine.
-        assert 0.44 < post.var().item() < 0.52
-        assert stats.kstest(_subsample(post, seed=layer), arcsine_cdf).statistic < 0.045
-    assert acts[1][0].var().item() == pytest.approx(expected, rel=0.05)
+        assert 0.44 < post.var().item() < 0.55  # [0.467-0.528]
+        assert stats.kstest(_subsample(post, seed=layer), arcsine_cdf).statistic < 0.07  # [0.058]
+    # Averaged over depth [5.1 %, 4.7 %]: the formula takes E[sin^2] = 1/2, deeper layers give
+    # ~0.48 at n = 512 (3 % lower), plus sampling noise.
+    assert float(np.mean(variances)) == pytest.approx(expected, rel=0.08)
 
 
 def test_wrong_hidden_omega_collapses():
@@ -186,7 +214,7 @@ def test_wrong_hidden_omega_collapses():
     _, acts = _stats(model, points=1024, seed=2)
     stds = [p.std().item() for p, _ in acts[1:]]
     assert all(b < a for a, b in zip(stds[:-1], stds[1:], strict=True))
-    assert stds[-1] < 1e-3
+    assert stds[-1] < 1e-3  # observed ~8e-9
 
 
 def test_pytorch_default_init_explodes():
@@ -198,7 +226,7 @@ def test_pytorch_default_init_explodes():
         layer.linear.reset_parameters()
     _, acts = _stats(model, points=1024, seed=3)
     assert acts[-1][0].std().item() > 5.0
-    assert acts[-1][0].std().item() == pytest.approx(math.sqrt(150), rel=0.15)
+    assert acts[-1][0].std().item() == pytest.approx(math.sqrt(150), rel=0.1)  # [0.7 %]
 
 
 def _check_uniform(w: torch.Tensor, bound: float, *, near: float = 0.98, rel_std: float = 0.08):
@@ -234,7 +262,8 @@ def test_weight_and_bias_bounds(bias_init):
         else:
             b = 1.0 / math.sqrt(lin.in_features)
             assert lin.bias.abs().max().item() <= b
-            assert lin.bias.abs().max().item() > 0.9 * b
+            if lin.bias.numel() >= 64:  # P(max < 0.9 b) = 0.9^64 ~ 1e-3
+                assert lin.bias.abs().max().item() > 0.9 * b
             assert torch.count_nonzero(lin.bias) == lin.bias.numel()
 
 

@@ -50,6 +50,8 @@ def psnr_from_mse(mse: torch.Tensor, data_range: float = 1.0) -> torch.Tensor:
 def pearson(a: ArrayLike, b: ArrayLike) -> float:
     """Pearson correlation of two arrays (flattened); 0.0 when either is constant."""
     x, y = _to_numpy(a).ravel(), _to_numpy(b).ravel()
+    if np.ptp(x) == 0.0 or np.ptp(y) == 0.0:  # constant input: centring leaves only rounding
+        return 0.0
     x = x - x.mean()
     y = y - y.mean()
     denom = float(np.sqrt((x * x).sum() * (y * y).sum()))

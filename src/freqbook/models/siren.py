@@ -58,7 +58,9 @@ def build_model(
     if name in ("relu", "tanh"):
         return CoordinateMLP(in_features, out_features, activation=name, **common)
     if name == "relu_pe":
-        octaves = pe_frequencies or nyquist_frequencies(samples_per_axis)
+        octaves = (
+            nyquist_frequencies(samples_per_axis) if pe_frequencies is None else pe_frequencies
+        )
         enc = PositionalEncoding(in_features, octaves)
         return CoordinateMLP(in_features, out_features, activation="relu", encoding=enc, **common)
     if name == "rbf_relu":

@@ -3,8 +3,10 @@
 * :class:`PositionalEncoding` - NeRF-style ``[x, sin(2^i pi x), cos(2^i pi x)]_{i<L}`` per
   coordinate, the "ReLU P.E." baseline. SIREN's code picks ``L`` by a Nyquist rule,
   ``L = floor(log2(samples / 4))`` (see :func:`nyquist_frequencies`).
-* :class:`RBFLayer` - Gaussian radial basis features ``exp(-(sigma ||x - c||)^2)`` with trainable
+* :class:`RBFLayer` - radial basis features ``exp(-(sigma ||x - c||^2)^2)`` with trainable
   centres ``c ~ U(-1, 1)`` and widths ``sigma`` (initialised to 10), the "RBF-ReLU" baseline.
+  This is the official code's ``RBFLayer`` (the squared distance is scaled by ``sigma`` and squared
+  again: a quartic, not a Gaussian, fall-off), kept as is for fidelity.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ class PositionalEncoding(nn.Module):
 
 
 class RBFLayer(nn.Module):
-    """Gaussian RBF features with trainable centres and widths.
+    """RBF features ``exp(-(sigma ||x - c||^2)^2)`` with trainable centres and widths.
 
     Parameters
     ----------
@@ -76,4 +78,4 @@ class RBFLayer(nn.Module):
             - 2.0 * x @ self.centres.t()
             + (self.centres * self.centres).sum(-1)
         ).clamp_min(0.0)
-        return torch.exp(-sq * self.sigmas.square())
+        return torch.exp(-(sq * self.sigmas).square())

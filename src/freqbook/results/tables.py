@@ -94,7 +94,7 @@ class ClaimsTable:
         for row in self._rows():
             cells = []
             for c in COLUMNS:
-                style = "text-align:left;vertical-align:top"
+                style = "text-align:left;vertical-align:top;padding:2px 6px"
                 if c == "verdict":
                     colour = VERDICT_COLOURS.get(row[c], "transparent")
                     style += f";background-color:{colour};white-space:nowrap;color:#000"
@@ -106,7 +106,7 @@ class ClaimsTable:
             f"<caption style='caption-side:top;text-align:left'>{esc(self.summary())}</caption>"
         )
         return (
-            "<table class='freqbook-claims' style='border-collapse:collapse'>"
+            "<table class='freqbook-claims' style='border-collapse:collapse;font-size:0.82em'>"
             f"{caption}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
         )
 
