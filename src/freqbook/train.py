@@ -37,6 +37,14 @@ def set_threads(n: int | None = None) -> int:
     return n
 
 
+def default_device() -> torch.device:
+    """``FREQBOOK_DEVICE`` if set, else the first CUDA GPU when there is one, else the CPU."""
+    name = os.environ.get("FREQBOOK_DEVICE")
+    if name:
+        return torch.device(name)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
 def make_adam(params, lr: float) -> torch.optim.Optimizer:
     """Adam with the fastest available implementation (fused on CPU/GPU when torch has it)."""
     params = list(params)

@@ -28,7 +28,7 @@ from freqbook.metrics import pearson, psnr_siren_convention
 from freqbook.models.siren import MODEL_NAMES, build_model
 from freqbook.nn import gradient, laplacian
 from freqbook.profiles import pick
-from freqbook.train import fit, seed_everything
+from freqbook.train import default_device, fit, seed_everything
 
 
 @dataclass(frozen=True)
@@ -96,14 +96,21 @@ def _derivatives(model: torch.nn.Module, coords: torch.Tensor, n: int):
     g = gradient(y, x)
     lap = laplacian(y, x, create_graph=False)
     return (
-        y.detach().reshape(n, n).numpy(),
-        g.detach().reshape(n, n, 2).numpy(),
-        lap.detach().reshape(n, n).numpy(),
+        y.detach().reshape(n, n).cpu().numpy(),
+        g.detach().reshape(n, n, 2).cpu().numpy(),
+        lap.detach().reshape(n, n).cpu().numpy(),
     )
 
 
-def run(cfg: ImageFitConfig, *, progress: bool | None = None) -> xr.Dataset:
+def run(
+    cfg: ImageFitConfig,
+    *,
+    progress: bool | None = None,
+    device: str | torch.device | None = None,
+) -> xr.Dataset:
     """Train every model of ``cfg`` on the camera image for every seed; return the record.
+
+    ``device`` defaults to :func:`freqbook.train.default_device` (a GPU when there is one).
 
     Returns
     -------
@@ -117,8 +124,9 @@ def run(cfg: ImageFitConfig, *, progress: bool | None = None) -> xr.Dataset:
     """
     n = cfg.size
     image = load_camera(n)
-    coords = mgrid(n, n)
-    target = torch.from_numpy(image.reshape(-1, 1).astype(np.float32))
+    dev = torch.device(device) if device is not None else default_device()
+    coords = mgrid(n, n).to(dev)
+    target = torch.from_numpy(image.reshape(-1, 1).astype(np.float32)).to(dev)
     target01 = target / 2 + 0.5
     t_grad_norm, t_lap = target_derivatives(image)
     gy, gx = np.gradient(image.astype(np.float64), 2.0 / (n - 1))
@@ -140,7 +148,7 @@ def run(cfg: ImageFitConfig, *, progress: bool | None = None) -> xr.Dataset:
                 hidden_features=cfg.hidden_features,
                 hidden_layers=cfg.hidden_layers,
                 samples_per_axis=n,
-            )
+            ).to(dev)
             n_params[i] = sum(p.numel() for p in model.parameters())
 
             def step(model=model):
@@ -205,8 +213,9 @@ def run_and_record(cfg: ImageFitConfig, profile: str, *, progress: bool | None =
 
     from freqbook.results import save_record
 
+    device = default_device()
     start = time.perf_counter()
-    ds = run(cfg, progress=progress)
+    ds = run(cfg, progress=progress, device=device)
     wall = time.perf_counter() - start
     camera = hashlib.sha256(np.ascontiguousarray(load_camera()).tobytes()).hexdigest()
     path = save_record(
@@ -217,6 +226,7 @@ def run_and_record(cfg: ImageFitConfig, profile: str, *, progress: bool | None =
         config=cfg,
         seeds=list(cfg.seeds),
         wall_s=wall,
+        device=str(device),
         data_sha256={"skimage.data.camera (float32, [-1,1])": camera},
     )
     return ds, path
