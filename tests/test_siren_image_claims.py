@@ -91,6 +91,6 @@ def test_paper_profile_keeps_the_papers_settings_and_its_models_take_a_step():
         loss.backward()
         opt.step()
         assert torch.isfinite(loss)
-        moved = max(float((p - b).abs().max()) for p, b in zip(model.parameters(), before,
+        moved = max(float((p.detach() - b).abs().max()) for p, b in zip(model.parameters(), before,
                                                                   strict=True))
         assert 0 < moved <= 1.5 * cfg.lr  # Adam's first step moves each weight by about lr
