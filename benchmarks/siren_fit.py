@@ -2,21 +2,23 @@
 
 One run measures, on the current machine and with a fixed number of torch threads:
 
-1. ``freqbook.nn.CoordinateMLP(2, 1, 256, 3, activation="sine")`` (five linear layers, omega_0 = 30)
-   trained full-batch with MSE and ``freqbook.train.make_adam(lr=1e-4)``;
-2. the same network from the community package ``siren-pytorch``
-   (``SirenNet(dim_in=2, dim_hidden=256, dim_out=1, num_layers=4, w0=30, w0_initial=30)``) with a
-   plain ``torch.optim.Adam(lr=1e-4)``, the way its README trains it;
-3. the fp32 ``torch.mm`` rate on 2048 x 2048 matrices, the machine's practical GEMM peak.
+1. ours: ``freqbook.nn.CoordinateMLP(2, 1, 256, 3, activation="sine")`` (five linear layers
+   2-256-256-256-256-1, omega_0 = 30) fitted full-batch with MSE and
+   ``freqbook.train.make_adam(lr=1e-4)``;
+2. peer: the same network from the community package ``siren-pytorch``,
+   ``SirenNet(dim_in=2, dim_hidden=256, dim_out=1, num_layers=4, w0=30, w0_initial=30)``, with a
+   plain ``torch.optim.Adam(lr=1e-4)`` as its README trains it;
+3. the fp32 ``torch.mm`` rate on 2048 x 2048 matrices, the practical GEMM peak of this CPU.
 
-Timed blocks of ours and the peer alternate (and swap order every round), and the mm peak is
-re-measured in every round, so slow phases of background load hit all of them alike; the table
-reports medians over the rounds. Warm-up steps are excluded. Matmul FLOPs per step are counted as
-``2 N sum(fan_in * fan_out)`` forward plus twice that backward.
+Timed blocks of ours and the peer alternate (their order swaps every round) and the mm peak is
+re-measured after every round, so slow phases of background load hit all three alike; the table
+reports medians over rounds, warm-up steps excluded. Steps/s are wall-clock; the ratio is also
+given from process CPU time, which is less sensitive to other processes on the machine. Matmul
+FLOPs per step are ``2 N sum(fan_in * fan_out)`` for the forward pass plus twice that backward.
 
 Targets (DESIGN.md section 8), at 128 x 128 coordinates: ours >= 1.2x the steps/s of
-``siren-pytorch`` and >= 80 % of the ``torch.mm`` peak. The script only reports; it never fails on
-timings.
+``siren-pytorch`` and >= 80 % of the ``torch.mm`` peak. The script reports and never fails on
+timings; see benchmarks/README.md.
 
 Run: ``python benchmarks/siren_fit.py [--sizes 64 128 256] [--seconds 2] [--rounds 5]
 [--threads 1]``.
@@ -33,25 +35,39 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 LAYER_SIZES = [(2, 256), (256, 256), (256, 256), (256, 256), (256, 1)]
 OMEGA = 30.0
 LR = 1e-4
 PEAK_N = 2048
+TARGET_SIDE = 128
+TARGET_RATIO = 1.2
+TARGET_PEAK_PCT = 80.0
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--sizes", type=int, nargs="+", default=[64, 128, 256],
-                   help="image side lengths; N = side**2 coordinates (default: 64 128 256)")
-    p.add_argument("--seconds", type=float, default=2.0,
-                   help="target duration of one timed block (default: 2.0)")
-    p.add_argument("--rounds", type=int, default=5,
-                   help="alternating ours/peer rounds per size; medians are reported (default: 5)")
-    p.add_argument("--threads", type=int, default=1,
-                   help="torch intra-op threads (default: 1, the DESIGN reference)")
-    p.add_argument("--no-peer", action="store_true",
-                   help="skip siren-pytorch (only ours and the mm peak)")
+    p = argparse.ArgumentParser(
+        description="Full-batch SIREN fit steps/s: freqbook vs siren-pytorch vs torch.mm peak."
+    )
+    p.add_argument(
+        "--sizes", type=int, nargs="+", default=[64, 128, 256],
+        help="image side lengths; N = side**2 coordinates (default: 64 128 256)",
+    )
+    p.add_argument(
+        "--seconds", type=float, default=2.0,
+        help="target wall time of one timed block (default: 2.0)",
+    )
+    p.add_argument(
+        "--rounds", type=int, default=5,
+        help="alternating ours/peer rounds per size, medians reported (default: 5; at most 3 "
+        "when a single step takes longer than --seconds)",
+    )
+    p.add_argument(
+        "--threads", type=int, default=1,
+        help="torch intra-op threads (default: 1, the DESIGN.md reference)",
+    )
+    p.add_argument("--no-peer", action="store_true", help="skip siren-pytorch")
     return p.parse_args(argv)
 
 
@@ -66,10 +82,17 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-def step_flops(n: int) -> float:
-    """Matmul FLOPs of one training step on ``n`` coordinates (forward + 2x for backward)."""
+def load_average() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "n/a"
+
+
+def step_gflop(n: int) -> float:
+    """Matmul GFLOP of one training step on ``n`` coordinates (forward + 2x for backward)."""
     forward = 2.0 * n * sum(a * b for a, b in LAYER_SIZES)
-    return 3.0 * forward
+    return 3.0 * forward / 1e9
 
 
 def make_problem(side: int):
@@ -79,13 +102,12 @@ def make_problem(side: int):
     lin = torch.linspace(-1.0, 1.0, side)
     yy, xx = torch.meshgrid(lin, lin, indexing="ij")
     coords = torch.stack([xx, yy], dim=-1).reshape(-1, 2).contiguous()
-    target = (
-        0.5 * torch.sin(6.0 * xx) * torch.cos(4.0 * yy) + 0.3 * torch.sin(17.0 * (xx + yy))
-    ).reshape(-1, 1).contiguous()
-    return coords, target
+    image = 0.5 * torch.sin(6.0 * xx) * torch.cos(4.0 * yy) + 0.3 * torch.sin(17.0 * (xx + yy))
+    return coords, image.reshape(-1, 1).contiguous()
 
 
-def ours_stepper(coords, target) -> Callable[[int], None]:
+def ours_stepper(coords, target) -> Callable[[int], float]:
+    """``run(k)``: ``k`` Adam steps of freqbook's SIREN; returns the last loss."""
     import torch
     import torch.nn.functional as F
 
@@ -93,57 +115,178 @@ def ours_stepper(coords, target) -> Callable[[int], None]:
     from freqbook.train import make_adam
 
     torch.manual_seed(0)
-    model = CoordinateMLP(2, 1, 256, 3, activation="sine",
-                          first_omega_0=OMEGA, hidden_omega_0=OMEGA)
+    model = CoordinateMLP(
+        2, 1, 256, 3, activation="sine", first_omega_0=OMEGA, hidden_omega_0=OMEGA
+    )
     opt = make_adam(model.parameters(), LR)
 
-    def run(steps: int) -> None:
+    def run(steps: int) -> float:
         for _ in range(steps):
             opt.zero_grad(set_to_none=True)
             loss = F.mse_loss(model(coords), target)
             loss.backward()
             opt.step()
-        float(loss.detach())
+        return float(loss.detach())
 
     return run
 
 
-def peer_stepper(coords, target) -> Callable[[int], None]:
+def peer_stepper(coords, target) -> Callable[[int], float]:
+    """``run(k)``: ``k`` Adam steps of ``siren_pytorch.SirenNet``, used as its README shows."""
     import torch
     import torch.nn.functional as F
     from siren_pytorch import SirenNet
 
     torch.manual_seed(0)
-    net = SirenNet(dim_in=2, dim_hidden=256, dim_out=1, num_layers=4, w0=OMEGA, w0_initial=OMEGA)
+    net = SirenNet(
+        dim_in=2, dim_hidden=256, dim_out=1, num_layers=4, w0=OMEGA, w0_initial=OMEGA
+    )
     opt = torch.optim.Adam(net.parameters(), lr=LR)
 
-    def run(steps: int) -> None:
+    def run(steps: int) -> float:
         for _ in range(steps):
             opt.zero_grad()
             loss = F.mse_loss(net(coords), target)
             loss.backward()
             opt.step()
-        float(loss.detach())
+        return float(loss.detach())
 
     return run
 
 
-def timed(fn: Callable[[], None]) -> float:
+def timed(fn: Callable[[], object]) -> tuple[float, float]:
+    """(wall seconds, process CPU seconds) of one call."""
     gc.collect()
-    t0 = time.perf_counter()
+    c0, w0 = time.process_time(), time.perf_counter()
     fn()
-    return time.perf_counter() - t0
+    return time.perf_counter() - w0, time.process_time() - c0
 
 
-def mm_block(a, b, out, reps: int) -> float:
-    """GFLOP/s of ``reps`` back-to-back 2048^2 fp32 ``torch.mm`` calls."""
-    import torch
+@dataclass
+class MMPeak:
+    """Repeated 2048^2 fp32 ``torch.mm`` blocks; GFLOP/s per block."""
 
-    def go() -> None:
-        for _ in range(reps):
-            torch.mm(a, b, out=out)
+    reps: int = 2
+    gflops: list[float] = field(default_factory=list)
 
-    return reps * 2.0 * PEAK_N**3 / timed(go) / 1e9
+    def __post_init__(self) -> None:
+        import torch
+
+        gen = torch.Generator().manual_seed(0)
+        self.a = torch.randn(PEAK_N, PEAK_N, generator=gen)
+        self.b = torch.randn(PEAK_N, PEAK_N, generator=gen)
+        self.out = torch.empty(PEAK_N, PEAK_N)
+
+    def _block(self, reps: int) -> float:
+        import torch
+
+        def go() -> None:
+            for _ in range(reps):
+                torch.mm(self.a, self.b, out=self.out)
+
+        wall, _cpu = timed(go)
+        return reps * 2.0 * PEAK_N**3 / wall / 1e9
+
+    def calibrate(self, seconds: float) -> None:
+        self._block(2)  # warm-up
+        one = 2.0 * PEAK_N**3 / (self._block(1) * 1e9)
+        self.reps = max(2, min(20, round(seconds / one)))
+
+    def measure(self) -> None:
+        self.gflops.append(self._block(self.reps))
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.gflops)
+
+
+@dataclass
+class SizeResult:
+    side: int
+    steps_per_block: int
+    rounds: int
+    wall_rate: dict[str, list[float]]  # steps/s per block
+    cpu_rate: dict[str, list[float]]
+
+    @property
+    def n(self) -> int:
+        return self.side * self.side
+
+    def med(self, name: str, cpu: bool = False) -> float:
+        rates = (self.cpu_rate if cpu else self.wall_rate).get(name)
+        return statistics.median(rates) if rates else math.nan
+
+
+def bench_size(side: int, args: argparse.Namespace, peak: MMPeak, peer_ok: bool) -> SizeResult:
+    coords, target = make_problem(side)
+    runs: dict[str, Callable[[int], float]] = {"ours": ours_stepper(coords, target)}
+    if peer_ok:
+        runs["peer"] = peer_stepper(coords, target)
+
+    # Warm-up (excluded): one step, then one more timed step to size the blocks.
+    est = 0.0
+    for run in runs.values():
+        run(1)
+        est = max(est, timed(lambda run=run: run(1))[0])
+    per_block = max(1, round(args.seconds / est))
+    rounds = args.rounds if est <= args.seconds else min(args.rounds, 3)
+
+    wall: dict[str, list[float]] = {name: [] for name in runs}
+    cpu: dict[str, list[float]] = {name: [] for name in runs}
+    names = list(runs)
+    for r in range(rounds):
+        for name in names if r % 2 == 0 else names[::-1]:
+            run = runs[name]
+            w, c = timed(lambda run=run: run(per_block))
+            wall[name].append(per_block / w)
+            cpu[name].append(per_block / c)
+        peak.measure()
+    return SizeResult(side, per_block, rounds, wall, cpu)
+
+
+def report(results: list[SizeResult], peak: MMPeak) -> None:
+    pk = peak.median
+    print(
+        f"torch.mm {PEAK_N}x{PEAK_N} fp32 peak: {pk:.1f} GFLOP/s (median of {len(peak.gflops)} "
+        f"blocks of {peak.reps} mm, range {min(peak.gflops):.1f}-{max(peak.gflops):.1f})\n"
+    )
+    cols = (
+        f"{'size':>9} {'GFLOP/step':>10} {'blocks':>9} {'ours st/s':>9} {'peer st/s':>9} "
+        f"{'ours/peer':>9} {'(cpu t)':>7} {'ours GF/s':>9} {'% mm pk':>8} {'peer %pk':>8}"
+    )
+    print(cols)
+    print("-" * len(cols))
+    for res in results:
+        gf = step_gflop(res.n)
+        ours, peer = res.med("ours"), res.med("peer")
+        ratio_cpu = res.med("ours", cpu=True) / res.med("peer", cpu=True)
+        blocks = f"{res.rounds}x{res.steps_per_block}"
+        print(
+            f"{f'{res.side}x{res.side}':>9} {gf:>10.2f} {blocks:>9} {ours:>9.3f} {peer:>9.3f} "
+            f"{ours / peer:>8.2f}x {ratio_cpu:>6.2f}x {ours * gf:>9.1f} "
+            f"{100 * ours * gf / pk:>7.1f}% {100 * peer * gf / pk:>7.1f}%"
+        )
+    print("\nper-block steps/s, min-max over rounds (wall clock):")
+    for res in results:
+        spans = ", ".join(
+            f"{k} {min(v):.3f}-{max(v):.3f}" for k, v in res.wall_rate.items()
+        )
+        print(f"  {res.side}x{res.side}: {spans}")
+
+    target = [r for r in results if r.side == TARGET_SIDE]
+    if target:
+        res = target[0]
+        ratio = res.med("ours") / res.med("peer")
+        pct = 100 * res.med("ours") * step_gflop(res.n) / pk
+        print(f"\nDESIGN.md section 8 targets at {TARGET_SIDE}x{TARGET_SIDE}:")
+        print(
+            f"  ours/peer steps/s = {ratio:.2f}x (target >= {TARGET_RATIO}x): "
+            f"{'met' if ratio >= TARGET_RATIO else 'not met'}"
+        )
+        print(
+            f"  % of mm peak      = {pct:.1f} % (target >= {TARGET_PEAK_PCT:.0f} %): "
+            f"{'met' if pct >= TARGET_PEAK_PCT else 'not met'}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -156,8 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     except RuntimeError:
         pass
 
-    peer_ok = not args.no_peer
-    peer_version = "-"
+    peer_ok, peer_version = not args.no_peer, "not used"
     if peer_ok:
         try:
             import importlib.metadata as md
@@ -166,88 +308,41 @@ def main(argv: list[str] | None = None) -> int:
 
             peer_version = md.version("siren-pytorch")
         except ImportError:
-            print("siren-pytorch is not installed (pip install 'freqbook[bench]'); "
-                  "measuring ours only", file=sys.stderr)
-            peer_ok = False
+            print(
+                "siren-pytorch is not installed (pip install -e '.[bench]'); measuring ours only",
+                file=sys.stderr,
+            )
+            peer_ok, peer_version = False, "not installed"
 
-    print("SIREN full-batch fit benchmark (5 linear layers 2-256-256-256-256-1, omega_0=30, "
-          "MSE, Adam lr=1e-4)")
-    print(f"python {platform.python_version()}  torch {torch.__version__}  "
-          f"siren-pytorch {peer_version}")
-    print(f"CPU: {cpu_name()} ({os.cpu_count()} logical cores)  torch threads: "
-          f"{torch.get_num_threads()}  MKL: {torch.backends.mkl.is_available()}")
-    print(f"timed block ~{args.seconds:g} s, {args.rounds} rounds per size, medians reported\n")
+    t_start = time.perf_counter()
+    print(
+        "SIREN full-batch fit: 5 linear layers 2-256-256-256-256-1, omega_0 = 30, MSE, "
+        "Adam lr 1e-4"
+    )
+    print(
+        f"python {platform.python_version()}, torch {torch.__version__}, "
+        f"siren-pytorch {peer_version}"
+    )
+    print(
+        f"CPU: {cpu_name()}, {os.cpu_count()} logical cores; torch threads: "
+        f"{torch.get_num_threads()}; MKL: {torch.backends.mkl.is_available()}; "
+        f"load average at start: {load_average()}"
+    )
+    print(f"timed blocks of ~{args.seconds:g} s, up to {args.rounds} rounds per size\n")
 
-    gen = torch.Generator().manual_seed(0)
-    a = torch.randn(PEAK_N, PEAK_N, generator=gen)
-    b = torch.randn(PEAK_N, PEAK_N, generator=gen)
-    out = torch.empty(PEAK_N, PEAK_N)
-    mm_block(a, b, out, 2)  # warm-up
-    t_one = 2.0 * PEAK_N**3 / (mm_block(a, b, out, 1) * 1e9)
-    mm_reps = max(2, min(20, round(0.5 * args.seconds / t_one)))
-    peaks: list[float] = [mm_block(a, b, out, mm_reps)]
-
-    rows = []
+    peak = MMPeak()
+    peak.calibrate(args.seconds / 2)
+    peak.measure()
+    results = []
     for side in args.sizes:
-        n = side * side
-        coords, target = make_problem(side)
-        contenders: dict[str, Callable[[int], None]] = {"ours": ours_stepper(coords, target)}
-        if peer_ok:
-            contenders["peer"] = peer_stepper(coords, target)
-
-        # Warm-up (excluded), also used to size the timed blocks.
-        est: dict[str, float] = {}
-        for name, run in contenders.items():
-            run(1)
-            est[name] = timed(lambda run=run: run(1))
-        per_block = max(1, round(args.seconds / max(est.values())))
-
-        rates: dict[str, list[float]] = {name: [] for name in contenders}
-        order = list(contenders)
-        for r in range(args.rounds):
-            for name in order if r % 2 == 0 else order[::-1]:
-                run = contenders[name]
-                rates[name].append(per_block / timed(lambda run=run: run(per_block)))
-            peaks.append(mm_block(a, b, out, mm_reps))
-        rows.append((side, n, per_block, {k: statistics.median(v) for k, v in rates.items()},
-                     {k: (min(v), max(v)) for k, v in rates.items()}))
-        del contenders
+        results.append(bench_size(side, args, peak, peer_ok))
         gc.collect()
 
-    peak = statistics.median(peaks)
-    print(f"torch.mm {PEAK_N}x{PEAK_N} fp32 peak: {peak:.1f} GFLOP/s "
-          f"(median of {len(peaks)} blocks of {mm_reps}; range {min(peaks):.1f}-{max(peaks):.1f})\n")
-
-    head = (f"{'size':>9} {'N':>7} {'steps/blk':>9} {'GFLOP/step':>10} {'ours st/s':>10} "
-            f"{'peer st/s':>10} {'ours/peer':>9} {'ours GF/s':>9} {'% mm peak':>9} "
-            f"{'peer % pk':>9}")
-    print(head)
-    print("-" * len(head))
-    for side, n, per_block, med, _rng in rows:
-        gflop = step_flops(n) / 1e9
-        ours = med["ours"]
-        peer = med.get("peer", math.nan)
-        print(f"{f'{side}x{side}':>9} {n:>7} {per_block:>9} {gflop:>10.2f} {ours:>10.3f} "
-              f"{peer:>10.3f} {ours / peer:>8.2f}x {ours * gflop:>9.1f} "
-              f"{100 * ours * gflop / peak:>8.1f}% {100 * peer * gflop / peak:>8.1f}%")
-    print()
-    print("ranges over rounds (min-max steps/s):")
-    for side, _n, _pb, _med, rng in rows:
-        parts = [f"{k} {lo:.3f}-{hi:.3f}" for k, (lo, hi) in rng.items()]
-        print(f"  {side}x{side}: " + ", ".join(parts))
-
-    for side, n, _pb, med, _rng in rows:
-        if side != 128:
-            continue
-        gflop = step_flops(n) / 1e9
-        ratio = med["ours"] / med["peer"] if "peer" in med else math.nan
-        pct = 100 * med["ours"] * gflop / peak
-        print()
-        print("DESIGN section 8 targets at 128x128:")
-        print(f"  ours/peer steps/s = {ratio:.2f}x  (target >= 1.2x): "
-              f"{'met' if ratio >= 1.2 else 'NOT met'}")
-        print(f"  % of mm peak      = {pct:.1f} %  (target >= 80 %): "
-              f"{'met' if pct >= 80 else 'NOT met'}")
+    report(results, peak)
+    print(
+        f"\nload average at end: {load_average()}; total time "
+        f"{time.perf_counter() - t_start:.0f} s"
+    )
     return 0
 
 
