@@ -48,17 +48,23 @@ def label(method: str, labels: Mapping[str, str] | None = None) -> str:
 
 
 def mean_sd(da: xr.DataArray, dim: str = "seed", fmt: str = "{:.2f}") -> pd.Series:
-    """``mean ± sd`` strings over ``dim`` (sd with ddof=1; only the mean for one seed)."""
-    mean = da.mean(dim)
-    sd = da.std(dim, ddof=1) if da.sizes[dim] > 1 else None
+    """``mean ± sd`` strings over ``dim`` (sd with ddof=1), skipping seeds that were not run.
+
+    An entry with a single finite value reads ``"x (1 seed)"``.
+    """
     out = {}
-    for key in mean[mean.dims[0]].values:
-        sel = {mean.dims[0]: key}
-        m = float(mean.sel(sel))
-        text = fmt.format(m)
-        if sd is not None:
-            text += " ± " + fmt.format(float(sd.sel(sel)))
-        out[str(key)] = text
+    other = [d for d in da.dims if d != dim][0]
+    for key in da[other].values:
+        values = da.sel({other: key}).values
+        values = values[np.isfinite(values)]
+        if values.size == 0:
+            out[str(key)] = "not run"
+        elif values.size == 1 and da.sizes[dim] > 1:
+            out[str(key)] = fmt.format(values[0]) + " (1 seed)"
+        elif values.size == 1:
+            out[str(key)] = fmt.format(values[0])
+        else:
+            out[str(key)] = f"{fmt.format(values.mean())} ± {fmt.format(values.std(ddof=1))}"
     return pd.Series(out)
 
 
@@ -75,10 +81,13 @@ def learning_curves(
     steps = curves["step"].values + 1
     for method in curves["method"].values:
         c = curves.sel({"method": method})
+        c = c.dropna("seed", how="all")  # seeds a profile did not run for this model
         mean = c.mean("seed").values
         colour = METHOD_COLOURS.get(str(method))
-        ax.plot(steps, mean, label=label(str(method), labels), color=colour, lw=1.5)
-        if c.sizes.get("seed", 1) > 1:
+        n = c.sizes.get("seed", 1)
+        name = label(str(method), labels) + (" (1 seed)" if n == 1 < curves.sizes["seed"] else "")
+        ax.plot(steps, mean, label=name, color=colour, lw=1.5)
+        if n > 1:
             sd = c.std("seed", ddof=1).values
             ax.fill_between(steps, mean - sd, mean + sd, color=colour, alpha=0.2, lw=0)
     ax.set_xlabel("Adam step")

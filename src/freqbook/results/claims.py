@@ -8,7 +8,7 @@ is computed from a result record::
       experiment: image_fit          # record <paper>/<experiment>.nc at the evaluated profile
       variable: final_psnr
       sel: {dataset: cameraman}      # optional label selection before reducing
-      reduce: {seed: mean}           # mean | max | min | median over each named dim, in order
+      reduce: {seed: mean}           # mean|max|min|median|nanmean over each named dim, in order
       test: best_by_margin           # a name in freqbook.results.checks.CHECKS
       args: {dim: method, target: siren, margin: 3.0}
       profiles: [smoke, cpu, paper]  # where the check is meaningful (default: all)
@@ -46,7 +46,9 @@ PROVENANCES = tuple(
 #: provenances whose value is compared as the paper's number
 PAPER_VALUE_PROVENANCES = ("paper", "paper-transcription", "author-repo", "recalled")
 CONFIDENCES = ("read", "recalled")
-REDUCERS = ("mean", "max", "min", "median")
+#: ``nanmean`` skips seeds that a profile did not run (e.g. an expensive baseline on one seed);
+#: the others propagate NaN so that a missing value can never pass a check unnoticed.
+REDUCERS = ("mean", "max", "min", "median", "nanmean")
 #: the claims-README schema (first 16) plus our ``tolerance`` and ``check``
 CLAIM_FIELDS = tuple(
     "id paper where kind metric dataset method setting value std direction statement source "
@@ -284,7 +286,10 @@ def run_check(claim: Claim, ds: xr.Dataset, where: str = "record") -> CheckResul
             da = da.sel(check.sel)
         for dim, how in check.reduce.items():
             if dim in da.dims:  # a single-seed record may have no seed dimension at all
-                da = getattr(da, how)(dim=dim, skipna=False)
+                if how == "nanmean":
+                    da = da.mean(dim=dim, skipna=True)
+                else:
+                    da = getattr(da, how)(dim=dim, skipna=False)
         return CHECKS[check.test](da, unit=claim.unit, **check.args)
     except (ValueError, KeyError, TypeError, IndexError) as err:
         raise ValueError(f"claim {claim.id}: check on {where} failed: {err}") from err
