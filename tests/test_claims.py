@@ -335,3 +335,18 @@ def test_repository_claims_files_validate(path: Path | None) -> None:
         pytest.skip("no data/claims/*.yaml in this checkout yet")
     claims = load_claims_file(path)
     assert len({c.id for c in claims}) == len(claims)
+
+
+def test_chapter_claims_may_be_split_into_per_experiment_files(tmp_path, monkeypatch):
+    from freqbook.results.claims import load_claims
+
+    monkeypatch.setenv("FREQBOOK_CLAIMS", str(tmp_path))
+    one = "- id: {id}\n  kind: qualitative\n  statement: s\n"
+    (tmp_path / "demo.yaml").write_text(one.format(id="A"))
+    (tmp_path / "demo").mkdir()
+    (tmp_path / "demo" / "02-b.yaml").write_text(one.format(id="C"))
+    (tmp_path / "demo" / "01-a.yaml").write_text(one.format(id="B"))
+    assert [c.id for c in load_claims("demo")] == ["A", "B", "C"]
+    (tmp_path / "demo" / "03-dup.yaml").write_text(one.format(id="A"))
+    with pytest.raises(ValueError, match=r"03-dup.yaml: claim A: duplicate id \(also in demo"):
+        load_claims("demo")

@@ -95,7 +95,8 @@ def _files_digest(paths: Iterable[Path], base: Path) -> str:
 def code_fingerprint() -> str:
     """sha256 over the ``freqbook`` sources and the claims files the notebooks render."""
     root = project_root()
-    files = [*(root / "src" / "freqbook").rglob("*.py"), *(root / "data" / "claims").glob("*.yaml")]
+    code = (root / "src" / "freqbook").rglob("*.py")
+    files = [*code, *(root / "data" / "claims").rglob("*.yaml")]
     return _files_digest(files, root)
 
 

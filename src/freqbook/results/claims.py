@@ -251,11 +251,24 @@ def load_claims_file(path: str | os.PathLike[str]) -> list[Claim]:
 
 
 def load_claims(paper: str) -> list[Claim]:
-    """Claims of one chapter: ``<claims_dir()>/<paper>.yaml``, validated."""
+    """Claims of one chapter, validated: ``<claims_dir()>/<paper>.yaml`` followed by the files
+    ``<claims_dir()>/<paper>/*.yaml`` (one per experiment, in name order), ids unique across all.
+    """
     path = claims_dir() / f"{paper}.yaml"
-    if not path.is_file():
+    parts = sorted((claims_dir() / paper).glob("*.yaml"))
+    if not path.is_file() and not parts:
         raise FileNotFoundError(f"no claims file {path} for paper {paper!r}")
-    return load_claims_file(path)
+    claims: list[Claim] = []
+    origin: dict[str, Path] = {}
+    for file in ([path] if path.is_file() else []) + parts:
+        for claim in load_claims_file(file):
+            if claim.id in origin:
+                raise ValueError(
+                    f"{file}: claim {claim.id}: duplicate id (also in {origin[claim.id].name})"
+                )
+            origin[claim.id] = file
+            claims.append(claim)
+    return claims
 
 
 def _paper_text(claim: Claim) -> str:
