@@ -104,3 +104,15 @@ def test_cli_reports_errors_in_one_line(demo, capsys):
     assert main(["run", "--profile", "turbo"]) == 2
     err = capsys.readouterr().err.strip()
     assert err == "error: unknown profile 'turbo'; valid profiles: smoke, cpu, paper"
+
+
+def test_a_page_that_only_reads_records_reruns_when_they_change(demo, isolated_outputs):
+    books, _ = demo
+    _write_nb(books / "demo" / "99-summary.ipynb", "print('summary')")
+    assert run_notebook("demo/99-summary", "smoke", code="x").status == "ran"
+    assert run_notebook("demo/99-summary", "smoke", code="x").status == "cached"
+    record = isolated_outputs / "results" / "smoke" / "demo" / "exp.nc"
+    record.parent.mkdir(parents=True)
+    record.write_bytes(b"new record")
+    assert run_notebook("demo/99-summary", "smoke", code="x").status == "ran"
+    assert run_notebook("demo/99-summary", "smoke", code="x").status == "cached"

@@ -159,6 +159,24 @@ def _records_snapshot(results: Path) -> dict[str, float]:
     return {p.as_posix(): p.stat().st_mtime for p in results.rglob("*.nc")}
 
 
+def chapter_records_digest(results: Path, profile: str, chapter: str) -> str:
+    """Digest of the result records a chapter has at ``profile`` (paths, sizes, mtimes).
+
+    A notebook that writes no record of its own (a chapter's *paper vs ours* page) renders the
+    records of the others, so it is stale whenever this digest changes.
+    """
+    folder = results / profile / chapter
+    entries = (
+        sorted(
+            (p.relative_to(results).as_posix(), p.stat().st_size, p.stat().st_mtime_ns)
+            for p in folder.glob("*.nc")
+        )
+        if folder.exists()
+        else []
+    )
+    return hashlib.sha256(json.dumps(entries).encode()).hexdigest()
+
+
 @dataclass
 class NotebookRun:
     key: str
@@ -187,13 +205,17 @@ def run_notebook(
     digest = cache_key(src, parameters, code)
     out, meta_path = staged_paths(key)
     meta = read_meta(key)
-    if not force and meta and meta.get("cache_key") == digest and out.exists():
+    results = results_root()
+    inputs = chapter_records_digest(results, profile, key.split("/")[0])
+    fresh = meta is not None and meta.get("cache_key") == digest and out.exists()
+    if fresh and not meta.get("records") and meta.get("records_digest") != inputs:
+        fresh = False  # a page that only reads records: they changed since it ran
+    if fresh and not force:
         return NotebookRun(key, "cached", float(meta.get("wall_s", 0.0)))
 
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.stem + ".partial.ipynb")
     failed = out.with_name(out.stem + ".failed.ipynb")
-    results = results_root()
     before = _records_snapshot(results)
     start = time.perf_counter()
     try:
@@ -234,6 +256,7 @@ def run_notebook(
             "git_dirty": dirty,
             "finished": datetime.now(UTC).isoformat(timespec="seconds"),
             "records": [Path(p).relative_to(results).as_posix() for p in written],
+            "records_digest": chapter_records_digest(results, profile, key.split("/")[0]),
         },
     )
     return NotebookRun(key, "ran", wall)
