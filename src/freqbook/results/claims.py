@@ -333,6 +333,8 @@ def _judge(claim: Claim, result: CheckResult) -> tuple[str, float | str, list[st
 def _row(claim: Claim, ours: str, delta: float | str, verdict: str, notes: list[str]) -> dict:
     if claim.provenance == "recalled" and claim.value is not None:
         notes = ["paper value recalled, unconfirmed", *notes]
+    if claim.note:  # the claim's own caveat (different dataset, profile restrictions, ...)
+        notes = [*notes, " ".join(claim.note.split())]
     cells = (claim.id, claim.where, claim.text, _paper_text(claim), ours, delta, verdict)
     return dict(zip(COLUMNS, (*cells, "; ".join(notes)), strict=True))
 
