@@ -350,3 +350,22 @@ def test_chapter_claims_may_be_split_into_per_experiment_files(tmp_path, monkeyp
     (tmp_path / "demo" / "03-dup.yaml").write_text(one.format(id="A"))
     with pytest.raises(ValueError, match=r"03-dup.yaml: claim A: duplicate id \(also in demo"):
         load_claims("demo")
+
+
+def test_a_claim_marked_not_comparable_is_shown_but_never_judged(tmp_path, monkeypatch):
+    import xarray as xr
+
+    from freqbook.results import evaluate, save_record
+
+    monkeypatch.setenv("FREQBOOK_CLAIMS", str(tmp_path / "claims"))
+    (tmp_path / "claims").mkdir()
+    (tmp_path / "claims" / "demo.yaml").write_text(
+        "- id: X\n  kind: quantitative\n  metric: MSE\n  value: 0.01\n  direction: lower_better\n"
+        "  provenance: paper\n  comparable: false\n"
+        "  check: {experiment: e, variable: v, test: value}\n"
+    )
+    save_record(xr.Dataset({"v": 0.5}), paper="demo", experiment="e", profile="smoke",
+                config={}, seeds=[0], wall_s=0.0, root=tmp_path / "res")
+    row = evaluate("demo", "smoke", root=tmp_path / "res").iloc[0]
+    assert row.verdict == "qualitative-only"
+    assert abs(row.delta - 0.49) < 1e-9 and "not comparable" in row.note

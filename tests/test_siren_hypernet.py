@@ -182,5 +182,5 @@ def test_claims_hold_at_smoke(smoke_record):
         "Q-hypernetwork-prior", "ours"]
     assert table.loc["Q-hypernetwork-prior-context", "verdict"] == "reproduced"
     for cid in ids[:3]:  # compared with CelebA values: a number and a delta, never a pass/fail
-        assert table.loc[cid, "verdict"] in ("reproduced", "reproduced-better", "not reproduced")
+        assert table.loc[cid, "verdict"] == "qualitative-only"  # comparable: false (LFW)
         assert "recalled" in table.loc[cid, "paper"]

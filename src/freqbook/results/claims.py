@@ -49,10 +49,12 @@ CONFIDENCES = ("read", "recalled")
 #: ``nanmean`` skips seeds that a profile did not run (e.g. an expensive baseline on one seed);
 #: the others propagate NaN so that a missing value can never pass a check unnoticed.
 REDUCERS = ("mean", "max", "min", "median", "nanmean")
-#: the claims-README schema (first 16) plus our ``tolerance`` and ``check``
+#: the claims-README schema (first 16) plus our ``tolerance``, ``check`` and ``comparable``
+#: (``comparable: false``: ours is measured on a different dataset or protocol, so it is shown
+#: beside the paper's value but never judged against it - verdict ``qualitative-only``)
 CLAIM_FIELDS = tuple(
     "id paper where kind metric dataset method setting value std direction statement source "
-    "confidence provenance note tolerance check".split()
+    "confidence provenance note tolerance check comparable".split()
 )
 CHECK_FIELDS = tuple("experiment variable test args reduce sel profiles paper unit".split())
 COLUMNS = ("id", "where", "claim", "paper", "ours", "delta", "verdict", "note")
@@ -102,6 +104,7 @@ class Claim:
     provenance: str | None = None
     note: str | None = None
     tolerance: float | None = None
+    comparable: bool = True
     check: Check | None = None
 
     @property
@@ -218,6 +221,10 @@ def _parse_claim(raw: Any, index: int, source: Path) -> Claim:
             kw[key] = str(kw[key])
     kw["paper"], kw["where"] = kw["paper"] or "", kw["where"] or ""
     kw["check"] = None if kw["check"] is None else _parse_check(kw["check"], fail)
+    if kw["comparable"] is None:
+        kw["comparable"] = True
+    elif not isinstance(kw["comparable"], bool):
+        fail(f"comparable must be true or false, got {kw['comparable']!r}")
     return Claim(**kw)
 
 
@@ -319,6 +326,8 @@ def _judge(claim: Claim, result: CheckResult) -> tuple[str, float | str, list[st
         if math.isnan(ours):
             return "not reproduced", "", notes + ["our value is NaN"]
         delta = ours - claim.value
+        if not claim.comparable:
+            return "qualitative-only", delta, notes + ["not comparable with the paper's value"]
         tol = claim.effective_tolerance or 0.0
         notes.append(f"tolerance ±{fmt_number(tol)}{' ' + claim.unit if claim.unit else ''}")
         if abs(delta) <= tol * (1 + 1e-9) + 1e-12:
