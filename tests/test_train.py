@@ -15,7 +15,7 @@ def test_fit_records_loss_and_metrics_per_step_and_reduces_the_loss():
 
     def step():
         loss = ((w - target) ** 2).sum()
-        return loss, {"w0": float(w[0])}
+        return loss, {"w0": float(w[0].detach())}
 
     hist = fit([w], step, steps=200, lr=0.05, progress=False)
     assert len(hist.loss) == 200 and len(hist.metrics["w0"]) == 200
