@@ -1,8 +1,9 @@
 """Execute the book's notebooks with papermill, with a cache, into a staging folder.
 
 ``python -m freqbook run`` (see :mod:`freqbook.cli`) calls :func:`run_notebooks`. For each notebook
-it computes a cache key from the notebook's source (outputs ignored), the injected parameters and
-every file of the ``freqbook`` package and of ``data/claims``. A notebook whose key equals the one
+it computes a cache key from the notebook's source (outputs ignored), the injected parameters, the
+``freqbook`` source files the notebook imports (directly or not, :mod:`freqbook.codedeps`) and its
+chapter's claims files. A notebook whose key equals the one
 stored beside its last successful executed copy is skipped. Executed copies replace the previous
 ones only on success (written to a temporary file first), so an interrupted run loses nothing
 that had finished. A failing cell stops the run with the notebook and the cell named.
@@ -22,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from freqbook.codedeps import import_closure, imports_of_notebook
 from freqbook.profiles import DEFAULT_PROFILE, check_profile
 from freqbook.provenance import device_string, git_state, repo_root
 
@@ -92,11 +94,26 @@ def _files_digest(paths: Iterable[Path], base: Path) -> str:
     return h.hexdigest()
 
 
-def code_fingerprint() -> str:
-    """sha256 over the ``freqbook`` sources and the claims files the notebooks render."""
+def code_fingerprint(notebook: Path | None = None) -> str:
+    """sha256 over the ``freqbook`` sources and claims files a notebook can execute and render.
+
+    With ``notebook``: the notebook's import closure inside ``freqbook``
+    (:func:`freqbook.codedeps.import_closure`) and its chapter's claims
+    (``data/claims/<chapter>.yaml`` and ``data/claims/<chapter>/``). Without: every source file
+    and every claims file.
+    """
     root = project_root()
-    code = (root / "src" / "freqbook").rglob("*.py")
-    files = [*code, *(root / "data" / "claims").rglob("*.yaml")]
+    src = root / "src"
+    claims = root / "data" / "claims"
+    if notebook is None:
+        files = [*(src / "freqbook").rglob("*.py"), *claims.rglob("*.yaml")]
+    else:
+        chapter = notebook.parent.name
+        files = [
+            *import_closure(src, imports_of_notebook(notebook)),
+            *(claims / chapter).rglob("*.yaml"),
+            *[p for p in [claims / f"{chapter}.yaml"] if p.exists()],
+        ]
     return _files_digest(files, root)
 
 
@@ -114,7 +131,7 @@ def cache_key(path: Path, parameters: dict[str, Any], code: str | None = None) -
     payload = {
         "notebook": notebook_source_digest(path),
         "parameters": parameters,
-        "code": code if code is not None else code_fingerprint(),
+        "code": code if code is not None else code_fingerprint(path),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
@@ -275,11 +292,10 @@ def run_notebooks(
     keys = resolve(names)
     _absolutise_env()
     os.environ.setdefault("FREQBOOK_PROGRESS", "0")  # no widget bars in rendered notebooks
-    code = code_fingerprint()
     runs = []
     for i, key in enumerate(keys, 1):
         log(f"[{i}/{len(keys)}] {key} (profile {profile})")
-        run = run_notebook(key, profile, extra, force=force, code=code)
+        run = run_notebook(key, profile, extra, force=force)
         runs.append(run)
         if run.status == "ran":
             log(f"    done in {run.wall_s:.1f} s")
