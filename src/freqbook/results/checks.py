@@ -257,3 +257,39 @@ def check_all_less_than(
 ) -> CheckResult:
     """Every entry along ``dim`` strictly below ``threshold``; ``ours`` = the largest."""
     return _compare_all(da, unit, dim, float(threshold), greater=False)
+
+
+@register("best_everywhere")
+def check_best_everywhere(
+    da: xr.DataArray,
+    unit: str = "",
+    *,
+    dim: str,
+    target: Any,
+    over: str,
+    higher_better: bool = True,
+) -> CheckResult:
+    """``target`` is the best entry along ``dim`` for every label of ``over`` (two-dimensional
+    variable). ``ours`` = the number of ``over`` labels where it is best; ``detail`` lists the
+    labels where another entry wins, with the winner."""
+    if set(da.dims) != {dim, over}:
+        raise ValueError(
+            f"best_everywhere: variable must depend on {dim!r} and {over!r} only (has "
+            f"{list(da.dims)})"
+        )
+    losses: dict[str, str] = {}
+    labels = [str(v) for v in da[over].values]
+    for label, key in zip(labels, da[over].values, strict=True):
+        values = _along(da.sel({over: key}), dim)
+        mine = _pick(values, target, dim)
+        pick = max if higher_better else min
+        best = pick(values, key=lambda k: values[k])
+        if best != str(target) and values[best] != mine:
+            losses[label] = best
+        if not math.isfinite(mine):
+            losses[label] = "nan"
+    wins = len(labels) - len(losses)
+    text = f"{target} best on {wins} of {len(labels)}"
+    if losses:
+        text += " (not on " + ", ".join(f"{k}: {v}" for k, v in losses.items()) + ")"
+    return CheckResult(not losses, float(wins), text, {"losses": losses})
