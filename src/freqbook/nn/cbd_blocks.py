@@ -103,6 +103,7 @@ class SER(nn.Module):
         self.gate = nn.Linear(n_freq, order + 1)
         nn.init.zeros_(self.gate.weight)
         nn.init.ones_(self.gate.bias)
+        self.last_input: torch.Tensor | None = None
         self.last_energy: torch.Tensor | None = None
         self.last_gain: torch.Tensor | None = None
 
@@ -133,7 +134,7 @@ class SER(nn.Module):
         """``p_K(A~) * Z_F`` (Eq. 12)."""
         a = self.normalised_energy(zf)
         gain = self.response(a, self.coefficients(a))
-        self.last_energy, self.last_gain = a.detach(), gain.detach()
+        self.last_input, self.last_energy, self.last_gain = zf.detach(), a.detach(), gain.detach()
         return gain * zf
 
 

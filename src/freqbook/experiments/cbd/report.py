@@ -122,3 +122,127 @@ def plot_accuracy(ds: xr.Dataset):
     axes[0, 0].set_ylabel("test accuracy (%)\n(LP; dotted: majority class)")
     fig.tight_layout()
     return fig
+
+
+def plot_ablation(ds: xr.Dataset):
+    """Table 2 variants and the K sweep: LP accuracy per seed (dots) and mean (bars)."""
+    import matplotlib.pyplot as plt
+
+    from freqbook.models.cbd import VARIANT_LABELS
+
+    fig, (a, b) = plt.subplots(1, 2, figsize=(9.0, 3.2), gridspec_kw={"width_ratios": [2.4, 1]})
+    variants = [str(v) for v in ds["variant"].values]
+    for i, v in enumerate(variants):
+        vals = ds["lp_acc"].sel(variant=v).values
+        a.barh(i, np.nanmean(vals), color="C1" if v == "cbd" else "C0", alpha=0.5)
+        a.plot(vals, np.full(vals.size, i), "k.", ms=4)
+    a.set_yticks(range(len(variants)), [VARIANT_LABELS[v] for v in variants], fontsize=7)
+    lo = float(np.nanmin(ds["lp_acc"].values))
+    a.set_xlim(max(0.0, lo - 5), min(100.0, float(np.nanmax(ds["lp_acc"].values)) + 2))
+    a.set_xlabel("LP test accuracy (%)")
+    orders = ds["order"].values
+    b.errorbar(orders, ds["k_lp_acc"].mean("seed"), yerr=ds["k_lp_acc"].std("seed"), marker="o",
+               capsize=3)
+    b.set_xlabel("Bernstein order K")
+    b.set_ylabel("LP test accuracy (%)")
+    fig.tight_layout()
+    return fig
+
+
+def plot_ranks(ds: xr.Dataset):
+    """Effective rank per encoder layer after pre-training (and at init), MTM vs CBD."""
+    import matplotlib.pyplot as plt
+
+    names = [str(n) for n in ds["dataset"].values]
+    fig, axes = plt.subplots(1, len(names), figsize=(3.4 * len(names), 2.8), squeeze=False)
+    for ax, name in zip(axes[0], names, strict=True):
+        for i, method in enumerate(ds["method"].values):
+            r = ds["eff_rank"].sel({"dataset": name, "method": method})
+            ax.plot(ds["layer"], r.isel(snapshot=-1), "o-", color=f"C{i}",
+                    label={"mtm": "vanilla MTM", "cbd": "CBD"}[str(method)])
+            ax.plot(ds["layer"], r.isel(snapshot=0), ":", color=f"C{i}", lw=1)
+        ax.set_title(f"{PAPER_NAMES.get(name, name)} (T = {int(ds.n_tokens.sel(dataset=name))})",
+                     fontsize=9)
+        ax.set_xlabel("encoder layer")
+    axes[0, 0].set_ylabel("effective rank of attention\n(dotted: at initialisation)")
+    axes[0, 0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def plot_spectra(ds: xr.Dataset):
+    """Normalised energy per frequency bin of the data and of each reconstruction (log y)."""
+    import matplotlib.pyplot as plt
+
+    labels = {"data": "data", "mtm_td": "MTM (temporal dec.)", "cbd_td": "CBD (temporal dec.)",
+              "cbd_fd": "CBD (frequency dec.)"}
+    names = [str(n) for n in ds["dataset"].values]
+    fig, axes = plt.subplots(1, len(names), figsize=(3.6 * len(names), 2.9), squeeze=False)
+    for ax, name in zip(axes[0], names, strict=True):
+        for src in ds["source"].values:
+            y = ds["spectrum"].sel(dataset=name, source=src).values
+            ax.semilogy(np.flatnonzero(np.isfinite(y)), y[np.isfinite(y)], label=labels[str(src)],
+                        color="k" if src == "data" else None, lw=1.6 if src == "data" else 1)
+        ax.set_title(PAPER_NAMES.get(name, name), fontsize=9)
+        ax.set_xlabel("frequency bin (along time)")
+    axes[0, 0].set_ylabel("share of energy")
+    axes[0, 0].legend(fontsize=6)
+    fig.tight_layout()
+    return fig
+
+
+def plot_ser(ds: xr.Dataset):
+    """Per dataset: energy per token-frequency bin before/after SER (first block) and the learned
+    Bernstein curves of every block, with the range of normalised energies SER actually sees."""
+    import matplotlib.pyplot as plt
+
+    names = [str(n) for n in ds["dataset"].values]
+    fig, axes = plt.subplots(2, len(names), figsize=(3.6 * len(names), 5.2), squeeze=False)
+    for j, name in enumerate(names):
+        sel = ds.sel(dataset=name)
+        e_in, e_out = sel["ser_energy_in"].isel(block=0).values, sel["ser_energy_out"].isel(
+            block=0).values
+        ok = np.isfinite(e_in)
+        ax = axes[0, j]
+        ax.semilogy(np.flatnonzero(ok), e_in[ok], "r.-", label="into SER")
+        ax.semilogy(np.flatnonzero(ok), e_out[ok], "g.-", label="after SER")
+        ax.set_title(f"{PAPER_NAMES.get(name, name)}: block 1", fontsize=9)
+        ax.set_xlabel("token-frequency bin")
+        ax2 = ax.twinx()
+        ax2.plot(np.flatnonzero(ok), (e_out / e_in)[ok], "b--", lw=1)
+        ax2.set_ylabel("ratio", color="b", fontsize=7)
+        ax = axes[1, j]
+        for b in sel["block"].values:
+            ax.plot(sel["w"], sel["ser_curve"].sel(block=b), label=f"block {int(b)}")
+            lo, hi = sel["ser_w_range"].sel(block=b, stat="min"), sel["ser_w_range"].sel(
+                block=b, stat="max")
+            ax.axvspan(float(lo), float(hi), alpha=0.08, color=f"C{int(b) - 1}")
+        ax.axhline(1.0, color="k", ls=":", lw=1)
+        ax.set_xlabel("normalised energy w (shaded: range seen)")
+    axes[0, 0].set_ylabel("energy")
+    axes[0, 0].legend(fontsize=7)
+    axes[1, 0].set_ylabel("learned response p_K(w)")
+    axes[1, 0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def plot_interactions(ds: xr.Dataset, dataset: str):
+    """Last-layer interaction matrices at every snapshot, MTM (top) and CBD (bottom)."""
+    import matplotlib.pyplot as plt
+
+    t = int(ds.n_tokens.sel(dataset=dataset))
+    snaps = ds["snapshot"].values
+    fig, axes = plt.subplots(2, len(snaps), figsize=(1.9 * len(snaps), 4.0), squeeze=False)
+    for i, method in enumerate(ds["method"].values):
+        for j, s in enumerate(snaps):
+            m = ds["interaction"].sel({"dataset": dataset, "method": method, "snapshot": s}
+                                      ).values[:t, :t]
+            ax = axes[i, j]
+            ax.imshow(m, cmap="viridis")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_title(f"{ {'mtm': 'MTM', 'cbd': 'CBD'}[str(method)]} epoch {int(s)}",
+                         fontsize=7)
+    fig.tight_layout()
+    return fig
