@@ -246,3 +246,35 @@ def plot_interactions(ds: xr.Dataset, dataset: str):
                          fontsize=7)
     fig.tight_layout()
     return fig
+
+
+def closing_summary(profile: str):
+    """``(accuracies, wall times)`` of this build's CBD records at ``profile``.
+
+    Accuracies: per dataset, LP and FT mean ± sd for MTM and CBD and MiniRocket (from the
+    ``table1`` record). Wall times: each record's own experiment time (``wall_s`` attribute),
+    excluding kernel start-up and plotting.
+    """
+    from freqbook.results.record import load_record_file, record_path
+
+    walls = {}
+    acc = pd.DataFrame()
+    for exp in ("method", "table1", "ablation", "mechanisms"):
+        path = record_path("cbd", exp, profile)
+        if not path.is_file():
+            walls[exp] = "not run"
+            continue
+        ds = load_record_file(path)
+        walls[exp] = f"{float(ds.attrs.get('wall_s', float('nan'))):.0f} s"
+        if exp == "table1":
+            rows = {}
+            for name in ds["dataset"].values:
+                sel = ds.sel(dataset=name)
+                rows[PAPER_NAMES.get(str(name), str(name))] = {
+                    "LP MTM": _ms(sel["lp_acc"].sel({"method": "mtm"}).values),
+                    "LP CBD": _ms(sel["lp_acc"].sel({"method": "cbd"}).values),
+                    "FT MTM": _ms(sel["ft_acc"].sel({"method": "mtm"}).values),
+                    "FT CBD": _ms(sel["ft_acc"].sel({"method": "cbd"}).values),
+                    "MiniRocket": _ms(sel["minirocket_acc"].values)}
+            acc = pd.DataFrame(rows).T
+    return acc, pd.Series(walls, name=f"experiment wall time at {profile}").to_frame()
