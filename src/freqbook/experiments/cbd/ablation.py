@@ -60,9 +60,9 @@ PROFILES: dict[str, AblationConfig] = {
     "smoke": AblationConfig(dataset="BasicMotions", variants=("mtm", "no_ser", "cbd"),
                             orders=(1, 12), seeds=(0,), model=common.SMOKE_MODEL,
                             optim=replace(common.SMOKE_OPTIM, epochs=4)),
-    # 8 variants + 2 extra orders, 2 seeds, 25 epochs on AWR: ~6 CPU-minutes on one thread
+    # 8 variants + 2 extra orders, 2 seeds, 20 epochs on AWR: ~6 minutes on one thread
     "cpu": AblationConfig(orders=(1, 4, 12), seeds=(0, 1), model=common.CPU_MODEL,
-                          optim=replace(common.CPU_OPTIM, epochs=25)),
+                          optim=replace(common.CPU_OPTIM, epochs=20)),
     "paper": AblationConfig(),
 }
 

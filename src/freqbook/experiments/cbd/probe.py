@@ -84,10 +84,9 @@ def finetune(encoder: MaskedEncoder, n_classes: int, X_tr: np.ndarray, y_tr: np.
                 torch.from_numpy(np.asarray(y_tr, np.int64)).to(device))
     xva, xte = torch.from_numpy(X_val).to(device), torch.from_numpy(X_te).to(device)
     optim = make_adamw(model.parameters(), opt)
-    best = (-1.0, 0, float("nan"))
+    best_val, best_epoch, best_state = -1.0, 0, None
     tic = time.perf_counter()
     bar = tqdm(range(1, opt.epochs + 1), desc=desc, disable=not _progress(progress), leave=False)
-    test_acc = float("nan")
     for epoch in bar:
         model.train()
         order = torch.randperm(xtr.shape[0], generator=gen).to(device)
@@ -100,8 +99,11 @@ def finetune(encoder: MaskedEncoder, n_classes: int, X_tr: np.ndarray, y_tr: np.
             loss.backward()
             optim.step()
         val_acc = accuracy(y_val, _predict(model, xva))
-        test_acc = accuracy(y_te, _predict(model, xte))
-        if val_acc > best[0]:
-            best = (val_acc, epoch, test_acc)
-    return {"acc": best[2], "acc_last": test_acc, "best_epoch": float(best[1]),
-            "val_acc": best[0], "wall_s": time.perf_counter() - tic}
+        if val_acc > best_val:  # TEST is never looked at while choosing
+            best_val, best_epoch = val_acc, epoch
+            best_state = copy.deepcopy(model.state_dict())
+    test_last = accuracy(y_te, _predict(model, xte))
+    model.load_state_dict(best_state)
+    test_best = accuracy(y_te, _predict(model, xte))
+    return {"acc": test_best, "acc_last": test_last, "best_epoch": float(best_epoch),
+            "val_acc": best_val, "wall_s": time.perf_counter() - tic}
