@@ -82,3 +82,19 @@ def test_pretrain_nan_guard():
     X = np.full((4, 1, 16), np.inf, dtype=np.float32)
     with pytest.raises(DivergenceError, match="loss became"):
         pretrain(model, X, LossWeights(), OptimConfig(epochs=1), 0, progress=False)
+
+
+def test_mechanism_summaries_are_finite_for_datasets_of_different_lengths():
+    """Records pad spectra of different lengths with NaN; the summaries must skip the padding."""
+    from dataclasses import replace
+
+    cfg = replace(mechanisms.config_for("smoke"), datasets=("BasicMotions", "JapaneseVowels"),
+                  snapshots=(0, 1), optim=OptimConfig(lr=1e-3, batch_size=64, epochs=1),
+                  eval_size=8)
+    ds = mechanisms.run(cfg, progress=False)
+    assert np.isfinite(ds["spectrum_l1"].values).all()
+    assert np.isfinite(ds["high_share"].values).all()
+    assert (ds["spectrum_l1"].sel(source="data") == 0).all()
+    np.testing.assert_allclose(np.nansum(ds["spectrum"].values, -1), 1.0, rtol=1e-6)
+    assert list(ds["n_tokens"].values) == [13, 4]
+    assert np.isfinite(ds["eff_rank_last"].values).all()

@@ -155,7 +155,7 @@ def run(cfg: MechanismConfig, *, progress: bool | None = None) -> xr.Dataset:
                         st["gain"], st["e_in"], st["e_out"])
     n_f = np.array([p.length // 2 + 1 for p in preps])
     low = [max(1, int(np.ceil(0.25 * k))) for k in n_f]
-    l1 = np.abs(spec - spec[:, :1]).sum(-1) / 2.0  # total-variation distance to the data
+    l1 = np.nansum(np.abs(spec - spec[:, :1]), -1) / 2.0  # total-variation distance to the data
     high = np.stack([np.nansum(spec[d, :, low[d]:], -1) for d in range(nd)])
     dmsl = ("dataset", "method", "snapshot", "layer")
     return xr.Dataset(
