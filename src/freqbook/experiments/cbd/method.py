@@ -22,6 +22,7 @@ import torch
 import xarray as xr
 
 from freqbook.data.masking import random_token_mask, time_mask
+from freqbook.experiments.cbd import common
 from freqbook.models.cbd import freq_mse, time_mse
 from freqbook.nn.cbd_blocks import CIM, SER, bernstein_basis
 from freqbook.profiles import pick
@@ -133,5 +134,4 @@ def run(cfg: MethodConfig, *, progress: bool | None = None) -> xr.Dataset:
 
 def run_and_record(cfg: MethodConfig, profile: str, *, progress: bool | None = None):
     """:func:`run` and save the record ``cbd/method``; returns ``(ds, path)``."""
-    return __import__("freqbook.experiments.cbd.common", fromlist=["run_and_record"]
-                      ).run_and_record(run, cfg, profile, "method", [], progress=progress)
+    return common.run_and_record(run, cfg, profile, "method", [], progress=progress)

@@ -56,7 +56,7 @@ class MiniRocket:
         self.num_features, self.seed = int(num_features), int(seed)
 
     def _conv(self, X: torch.Tensor, d: int, pad: bool, channels: list[np.ndarray]
-              ) -> torch.Tensor:  # noqa: FBT001
+              ) -> torch.Tensor:
         """``(n, 84, L')`` outputs: each kernel summed over its channel subset."""
         n, c, _ = X.shape
         w = _kernels().to(X.dtype).unsqueeze(1).repeat(c, 1, 1)  # (c*84, 1, 9)
