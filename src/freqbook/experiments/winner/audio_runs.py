@@ -28,14 +28,18 @@ from freqbook.train import seed_everything
 
 
 def prepare_clip(name: str, window: int | None, start: int | None = None,
-                 schedule: str = "audio"):
-    """``dict`` with rate, coords, target, start, psi, s0, s1 of clip ``name``'s window."""
+                 schedule: str = "audio", stretch: bool = False):
+    """``dict`` with rate, coords, target, start, psi, s0, s1 of clip ``name``'s window.
+
+    ``stretch=True`` puts the window itself on ``linspace(-1, 1, window)`` (a control: *not* the
+    paper's spacing, every frequency looks ``150 000 / window`` times lower)."""
     rate, signal = load_clip(name)
     psi, s0, s1 = audio_noise(signal, schedule)
     n_full = signal.size
     length = n_full if window is None else min(window, n_full)
     first = loud_window(signal, length) if start is None else start
-    coords = np.linspace(-1.0, 1.0, n_full)[first : first + length]
+    coords = (np.linspace(-1.0, 1.0, length) if stretch
+              else np.linspace(-1.0, 1.0, n_full)[first : first + length])
     return {"rate": rate, "coords": coords, "target": signal[first : first + length],
             "start": first, "psi": psi, "s0": s0, "s1": s1, "n_full": n_full}
 
@@ -53,8 +57,10 @@ def fit_clips(
     starts: dict[str, int] | None = None,
     single_seed: tuple[str, ...] = (),
     progress: bool | None = None,
+    stretch: bool = False,
 ) -> xr.Dataset:
-    """Train and record; ``single_seed`` methods run on the first seed only (others NaN).
+    """Train and record; ``single_seed`` methods run on the first seed only (others NaN);
+    ``stretch`` maps each window to [-1, 1] (see :func:`prepare_clip`).
 
     Returns
     -------
@@ -69,7 +75,7 @@ def fit_clips(
     """
     check_names("method", methods, (*METHODS, "siren30"))
     starts = starts or {}
-    data = [prepare_clip(c, window, starts.get(c)) for c in clips]
+    data = [prepare_clip(c, window, starts.get(c), stretch=stretch) for c in clips]
     n_max = max(d["target"].size for d in data)
     nc, nm, ns = len(clips), len(methods), len(seeds)
     curves = np.full((nc, nm, ns, steps), np.nan)

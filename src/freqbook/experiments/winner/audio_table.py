@@ -50,6 +50,9 @@ class AudioTableConfig:
         Full-batch steps (= epochs), learning rate, ``StepLR(20, gamma)`` factor.
     seeds, methods, single_seed
         Seeds; methods; methods run on the first seed only (for the profile's budget).
+    control_clips
+        Clips whose windows are fitted once more, first seed only, **stretched to [-1, 1]** - a
+        control showing whether a method fails because of the window's coordinate spacing.
     """
 
     clips: tuple[str, ...] = ALL_CLIPS
@@ -62,19 +65,21 @@ class AudioTableConfig:
     seeds: tuple[int, ...] = (0,)
     methods: tuple[str, ...] = METHODS
     single_seed: tuple[str, ...] = ()
+    control_clips: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        check_names("clips", self.clips, CLIP_FILES)
+        check_names("clips", (*self.clips, *self.control_clips), CLIP_FILES)
         check_names("methods", (*self.methods, *self.single_seed), METHODS)
 
 
 _FIVE = ("siren", "winner", "finer", "wire", "gauss")
 PROFILES: dict[str, AudioTableConfig] = {
     "smoke": AudioTableConfig(clips=("tetris", "bach"), window=1024, hidden_features=64,
-                              steps=60, methods=_FIVE),
+                              steps=60, methods=_FIVE, control_clips=("bach",)),
     # 2 205 samples (50 ms at 44.1 kHz) per clip; WIRE (complex, ~4x the cost) on one seed
     "cpu": AudioTableConfig(window=2205, hidden_features=96, steps=150, seeds=(0, 1, 2),
-                            methods=_FIVE, single_seed=("wire",)),
+                            methods=_FIVE, single_seed=("wire",),
+                            control_clips=("tetris", "bach")),
     "paper": AudioTableConfig(),
 }
 
@@ -87,11 +92,24 @@ def config_for(profile: str, seed: int = 0) -> AudioTableConfig:
 
 
 def run(cfg: AudioTableConfig, *, progress: bool | None = None) -> xr.Dataset:
-    """Fit every method on every clip and seed (see :func:`.audio_runs.fit_clips`)."""
+    """Fit every method on every clip and seed (see :func:`.audio_runs.fit_clips`); with
+    ``control_clips``, also ``ctrl_peak_psnr``, ``ctrl_gain_over_zero`` ``(ctrl_clip, method)``
+    and ``ctrl_zero_psnr(ctrl_clip)`` of the stretched control."""
     spec = NetSpec(cfg.hidden_features, cfg.hidden_layers, 3000.0)
-    return fit_clips(cfg.clips, cfg.methods, cfg.seeds, spec=spec, window=cfg.window,
-                     steps=cfg.steps, lr=cfg.lr, gamma=cfg.gamma, single_seed=cfg.single_seed,
-                     progress=progress)
+    ds = fit_clips(cfg.clips, cfg.methods, cfg.seeds, spec=spec, window=cfg.window,
+                   steps=cfg.steps, lr=cfg.lr, gamma=cfg.gamma, single_seed=cfg.single_seed,
+                   progress=progress)
+    if not cfg.control_clips:
+        return ds
+    ctrl = fit_clips(cfg.control_clips, cfg.methods, cfg.seeds[:1], spec=spec,
+                     window=cfg.window, steps=cfg.steps, lr=cfg.lr, gamma=cfg.gamma,
+                     progress=progress, stretch=True)
+    cm = ("ctrl_clip", "method")
+    ds["ctrl_peak_psnr"] = (cm, ctrl["peak_psnr"].isel(seed=0).values, ds["peak_psnr"].attrs)
+    ds["ctrl_gain_over_zero"] = (cm, ctrl["gain_over_zero"].isel(seed=0).values,
+                                 {"units": "dB", "long_name": "final PSNR - PSNR of silence"})
+    ds["ctrl_zero_psnr"] = (("ctrl_clip",), ctrl["zero_psnr"].values)
+    return ds.assign_coords(ctrl_clip=list(cfg.control_clips))
 
 
 def run_and_record(cfg: AudioTableConfig, profile: str, *, progress: bool | None = None):
@@ -104,6 +122,22 @@ def run_and_record(cfg: AudioTableConfig, profile: str, *, progress: bool | None
                        seeds=list(cfg.seeds), wall_s=time.perf_counter() - tic,
                        device=str(default_device()), data_sha256=clip_sha(cfg.clips))
     return ds, path
+
+
+def control_table(ds: xr.Dataset):
+    """Peak PSNR of each method on the stretched control windows, next to the paper-spacing run."""
+    import pandas as pd
+
+    rows = {}
+    for c in ds["ctrl_clip"].values:
+        for m in ds["method"].values:
+            sel = {"clip": c, "method": m}
+            rows[(str(c), LABELS[str(m)])] = {
+                "paper spacing (seed 0)": float(ds["peak_psnr"].sel(sel).isel(seed=0)),
+                "stretched to [-1, 1]": float(ds["ctrl_peak_psnr"].sel(
+                    {"ctrl_clip": c, "method": m})),
+                "all-zero output": float(ds["ctrl_zero_psnr"].sel(ctrl_clip=c))}
+    return pd.DataFrame(rows).T
 
 
 def clip_table(ds: xr.Dataset):
