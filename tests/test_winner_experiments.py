@@ -112,3 +112,15 @@ def test_paper_size_models_build_and_take_one_step(method):
     coords = np.random.default_rng(0).uniform(-1, 1, (16, 2))
     res = train(image, coords, np.zeros((16, 3)), steps=1, lr=1e-4, gamma=0.998)
     assert np.isfinite(res.psnr).all()
+
+
+def test_windows_keep_the_whole_targets_spacing_unless_stretched():
+    from freqbook.experiments.winner.audio_runs import prepare_clip
+
+    d = prepare_clip("bach", 2205, start=66_150)
+    full = np.linspace(-1, 1, 150_000)
+    np.testing.assert_array_equal(d["coords"], full[66_150:68_355])
+    s = prepare_clip("bach", 2205, start=66_150, stretch=True)
+    np.testing.assert_allclose(s["coords"], np.linspace(-1, 1, 2205))
+    np.testing.assert_array_equal(s["target"], d["target"])
+    assert (s["s0"], s["s1"]) == (d["s0"], d["s1"])  # noise scales from the whole target
