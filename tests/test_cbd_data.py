@@ -1,5 +1,5 @@
-"""UCR/UEA loader against the archives' official split sizes, normalisation, validation split,
-metrics and the MiniRocket anchor's ridge classifier."""
+"""UCR/UEA loader against the archives' official split sizes, normalisation, validation split
+and metrics (the loader against aeon's readers: ``test_cbd_reference.py``)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from freqbook.data.ucr import (
     standardize,
     stratified_split,
 )
-from freqbook.experiments.cbd.minirocket import MiniRocket, ridge_loo_fit
 from freqbook.metrics import accuracy, effective_rank, macro_f1, numerical_rank
 
 # (train, test, channels, length, classes) from MANIFEST-cbd.md / the UEA and UCR archives
@@ -85,14 +84,3 @@ def test_classification_metrics_and_ranks():
     assert abs(effective_rank(torch.ones(5, 5) / 5) - 1.0) < 1e-6
     assert numerical_rank(torch.ones(5, 5)) == 1
 
-
-def test_ridge_loo_separates_and_minirocket_shapes():
-    rng = np.random.default_rng(0)
-    X = np.concatenate([rng.normal(-2, 1, (20, 5)), rng.normal(2, 1, (20, 5))])
-    y = np.repeat([0, 1], 20)
-    predict, alpha = ridge_loo_fit(X, y)
-    assert accuracy(y, predict(X)) > 95 and 1e-3 <= alpha <= 1e3
-    series = rng.normal(size=(6, 2, 40)).astype(np.float32)
-    feats = MiniRocket(num_features=840, seed=0).fit(series).transform(series)
-    assert feats.shape[0] == 6 and 0.0 <= feats.min() and feats.max() <= 1.0
-    assert feats.shape[1] >= 840 - 84
