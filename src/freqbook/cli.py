@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "run":
             from freqbook.profiles import check_profile
-            from freqbook.runner import run_notebooks
+            from freqbook.runner import run_notebooks, stage_dir
 
             check_profile(args.profile)
             extra = _parse_params(args.param)
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
             runs = run_notebooks(args.notebooks, args.profile, extra, force=args.force)
             total = sum(r.wall_s for r in runs if r.status == "ran")
             print(f"{len(runs)} notebook(s), {sum(r.status == 'ran' for r in runs)} executed "
-                  f"in {total:.1f} s; executed copies in build/notebooks/")
+                  f"in {total:.1f} s; executed copies in {stage_dir()}")
         elif args.command == "build":
             from freqbook.book import build
 
