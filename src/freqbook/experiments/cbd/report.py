@@ -59,7 +59,7 @@ def table1_frame(ds: xr.Dataset, protocol: str = "lp") -> pd.DataFrame:
         row["TimeMAE (paper)"] = _paper(f"T1-{tag}-{short}-timemae") if short else "not in paper"
         if protocol == "lp":
             row["untrained encoder + probe"] = _ms(ds["random_lp_acc"].sel(dataset=name).values)
-            row["MiniRocket (ours)"] = _ms(ds["minirocket_acc"].sel(dataset=name).values)
+            row["MiniRocket (aeon)"] = _ms(ds["minirocket_acc"].sel(dataset=name).values)
             row["majority class"] = f"{float(ds['chance'].sel(dataset=name)):.2f}"
         rows[PAPER_NAMES.get(name, name)] = row
     return pd.DataFrame(rows).T.rename(columns={"mtm (ours)": "vanilla MTM (ours)",
@@ -278,3 +278,217 @@ def closing_summary(profile: str):
                     "MiniRocket": _ms(sel["minirocket_acc"].values)}
             acc = pd.DataFrame(rows).T
     return acc, pd.Series(walls, name=f"experiment wall time at {profile}").to_frame()
+
+
+# --- readings: the prose of each page, built from the record (no number typed in by hand) ---
+
+_METHOD_NAMES = {"mtm": "vanilla MTM", "cbd": "CBD"}
+
+
+def _short(name) -> str:
+    return ABBREV.get(str(name), PAPER_NAMES.get(str(name), str(name)))
+
+
+def _mean_sd(values: np.ndarray) -> tuple[float, float]:
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return float("nan"), float("nan")
+    return float(v.mean()), float(v.std(ddof=1)) if v.size > 1 else float("nan")
+
+
+def _pm(values: np.ndarray) -> str:
+    m, s = _mean_sd(values)
+    return f"{m:.2f}" if not np.isfinite(s) else f"{m:.2f} ± {s:.2f}"
+
+
+def gain_beyond_spread(diff: np.ndarray) -> bool:
+    """True when a per-seed gain is positive on average and its mean exceeds its seed sd."""
+    m, s = _mean_sd(diff)
+    return bool(np.isfinite(s) and m > 0 and m > s)
+
+
+def table1_reading(ds: xr.Dataset) -> str:
+    """Markdown reading of the Table 1 record: LP/FT means, gains against their seed spread,
+    the gap to the paper's CBD and the two anchors (untrained encoder, MiniRocket)."""
+    names = [str(d) for d in ds["dataset"].values]
+    tags = " / ".join(_short(n) for n in names)
+    n_seeds = ds.sizes["seed"]
+    out = [f"Linear probe, mean ± sd over {n_seeds} seeds, on {tags}: "
+           + "; ".join(f"{_METHOD_NAMES[str(m)]} "
+                       + " / ".join(_pm(ds["lp_acc"].sel({"dataset": n, "method": m}).values)
+                                    for n in names) + " %"
+                       for m in ds["method"].values) + "."]
+    for var, tag in (("lp_acc", "linear probe"), ("ft_acc", "fine-tuning")):
+        diffs = {n: (ds[var].sel({"dataset": n, "method": "cbd"})
+                     - ds[var].sel({"dataset": n, "method": "mtm"})).values for n in names}
+        if all(not np.isfinite(d).any() for d in diffs.values()):
+            out.append(f"{tag.capitalize()}: not run.")
+            continue
+        mean_gain = float(np.nanmean([np.nanmean(d) for d in diffs.values()]))
+        beyond = [n for n in names if gain_beyond_spread(diffs[n])]
+        per = "; ".join(f"{_short(n)} {_pm(diffs[n])} ({int((diffs[n] > 0).sum())} of "
+                        f"{int(np.isfinite(diffs[n]).sum())} seeds)" for n in names)
+        lead = "CBD ahead, the paper's direction" if mean_gain > 0 else "MTM ahead"
+        which = f" ({', '.join(_short(n) for n in beyond)})" if beyond else ""
+        out.append(f"{tag.capitalize()}, CBD − MTM: {mean_gain:+.2f} points on the mean of the "
+                   f"datasets ({lead}); the gain is larger than its seed spread on {len(beyond)} "
+                   f"of {len(names)} datasets{which}. Per dataset: {per}.")
+    gaps = []
+    for n in names:
+        short = ABBREV.get(n)
+        paper, _ = paper_value(f"T1-LP-{short}-cbd") if short else (None, None)
+        if paper is not None:
+            ours, _ = _mean_sd(ds["lp_acc"].sel({"dataset": n, "method": "cbd"}).values)
+            gaps.append(f"{_short(n)} {ours - paper:+.2f}")
+    if gaps:
+        out.append("Our CBD linear probe minus the paper's: " + ", ".join(gaps) + " points.")
+    rnd = {n: _mean_sd(ds["random_lp_acc"].sel(dataset=n).values)[0] for n in names}
+    mtm = {n: _mean_sd(ds["lp_acc"].sel({"dataset": n, "method": "mtm"}).values)[0] for n in names}
+    above = [_short(n) for n in names if rnd[n] > mtm[n]]
+    out.append("Anchors: the probe on an **untrained** encoder scores "
+               + " / ".join(f"{rnd[n]:.2f}" for n in names) + " % - above vanilla MTM on "
+               + (", ".join(above) if above else "none of the datasets") + ".")
+    mr = {n: _mean_sd(ds["minirocket_acc"].sel(dataset=n).values)[0] for n in names}
+    if all(np.isfinite(v) for v in mr.values()):
+        ssl = {n: np.nanmax([_mean_sd(ds[v].sel({"dataset": n, "method": m}).values)[0]
+                             for v in ("lp_acc", "ft_acc") for m in ds["method"].values])
+               for n in names}
+        best = [_short(n) for n in names if mr[n] > ssl[n]]
+        over_paper = [_short(n) for n in names if ABBREV.get(n)
+                      and (pv := paper_value(f"T1-LP-{ABBREV[n]}-cbd")[0]) is not None
+                      and mr[n] > pv]
+        n_mr = int(np.isfinite(ds["minirocket_acc"].values[0]).sum())
+        out.append(f"**MiniRocket** (aeon, mean over {n_mr} seed(s)) scores "
+                   + " / ".join(f"{mr[n]:.2f}" for n in names) + " %; it is above every "
+                   "self-supervised mean of this build (LP and FT, both methods) on "
+                   + (", ".join(best) if best else "none of the datasets")
+                   + " and above the paper's CBD linear probe on "
+                   + (", ".join(over_paper) if over_paper else "none of them") + ".")
+    ft_chance = []
+    for n in names:
+        chance = float(ds["chance"].sel(dataset=n))
+        for m in ds["method"].values:
+            ft = _mean_sd(ds["ft_acc"].sel({"dataset": n, "method": m}).values)[0]
+            if ft <= chance + 2.0:
+                ft_chance.append(f"{_short(n)} ({ft:.2f} % {_METHOD_NAMES[str(m)]} vs "
+                                 f"{chance:.2f} % majority class)")
+    if ft_chance:
+        out.append("Fine-tuned accuracy within 2 points of the majority class: "
+                   + "; ".join(ft_chance) + ".")
+    return "\n\n".join(out)
+
+
+def ablation_reading(ds: xr.Dataset) -> str:
+    """Markdown reading of the ablation record: the full model's rank among the rows, margins,
+    the spread between seeds, the K sweep and the SER-vs-CIM comparison."""
+    from freqbook.models.cbd import VARIANT_LABELS
+
+    means = ds["lp_acc"].mean("seed").to_pandas().sort_values(ascending=False)
+    full = float(means["cbd"])
+    rank = list(means.index).index("cbd") + 1
+    others = means.drop("cbd")
+    spread = (ds["lp_acc"].max("seed") - ds["lp_acc"].min("seed")).to_pandas()
+    widest = str(spread.idxmax())
+    runner, runner_acc = str(others.index[0]), float(others.iloc[0])
+    mtm = (f" and vanilla MTM is at {float(means['mtm']):.2f} % "
+           f"({full - float(means['mtm']):+.2f})") if "mtm" in means.index else ""
+    out = [f"The full model is number {rank} of {len(means)} rows by mean ({full:.2f} %); the best "
+           f"other row is {VARIANT_LABELS[runner]} ({runner_acc:.2f} %, "
+           f"{full - runner_acc:+.2f} points for the full model){mtm}. "
+           f"The {ds.sizes['seed']} seeds of one row differ by up to {float(spread.max()):.2f} "
+           "points "
+           f"({VARIANT_LABELS[widest]}: "
+           + " and ".join(f"{v:.2f}" for v in ds["lp_acc"].sel(variant=widest).values) + ")."]
+    k = ds["k_lp_acc"].mean("seed")
+    best_k = int(k["order"].values[int(np.nanargmax(k.values))])
+    out.append("Bernstein order: " + " / ".join(f"{float(v):.2f}" for v in k.values)
+               + " % for K = " + " / ".join(str(int(o)) for o in k["order"].values)
+               + f" - K = {best_k} has the best mean"
+               + (" (the paper's best order)." if best_k == 12 else " (the paper's best is 12)."))
+    if {"no_ser", "no_cim"} <= set(means.index):
+        ser, cim = float(means["no_ser"]), float(means["no_cim"])
+        out.append(f"w/o SER {ser:.2f} % vs w/o CIM {cim:.2f} %: removing SER costs "
+                   + ("more" if ser < cim else "less") + " than removing CIM"
+                   + (" (the paper's ordering)." if ser < cim else " - the paper's ordering is not"
+                      " reproduced."))
+    gap = float(means.max() - means.min())
+    noise = float(spread.max())
+    out.append(f"Between the best and the worst row means: {gap:.2f} points; "
+               + ("this is within the widest seed spread of a single row, so none of these "
+                  "orderings is beyond the seed noise at this budget." if gap <= noise else
+                  "this exceeds the widest seed spread of a single row."))
+    paper = [v for v in (paper_value(f"T2-LP-{r}")[0] for r in means.index) if v is not None]
+    if len(paper) > 1:
+        out.append(f"For scale, the paper's own row means (HAR, Table 2) span {min(paper):.2f}-"
+                   f"{max(paper):.2f} % ({max(paper) - min(paper):.2f} points).")
+    return "\n\n".join(out)
+
+
+def mechanisms_reading(ds: xr.Dataset) -> str:
+    """Markdown reading of the mechanisms record: rank per layer (init and end), spectrum distance
+    and high-frequency share per source, and SER's learned gain."""
+    names = [str(d) for d in ds["dataset"].values]
+    init = ds["eff_rank"].isel(snapshot=0)
+    out = [f"*Rank.* At initialisation the effective rank is {float(init.min()):.2f}-"
+           f"{float(init.max()):.2f} for both models."]
+    for n in names:
+        parts = []
+        for m in ds["method"].values:
+            r = ds["eff_rank"].sel({"dataset": n, "method": m}).isel(snapshot=-1).values
+            peak = int(np.argmax(r))
+            parts.append(f"{_METHOD_NAMES[str(m)]} " + ", ".join(f"{v:.2f}" for v in r)
+                         + (f" (from layer {peak + 1} to the last: {r[peak]:.2f} → {r[-1]:.2f})"
+                            if peak < r.size - 1 else " (highest in the last layer)"))
+        out.append(f"{_short(n)} (T = {int(ds['n_tokens'].sel(dataset=n))}), effective rank per "
+                   "layer after training: " + "; ".join(parts) + ".")
+    full = bool((ds["num_rank"].isel(snapshot=-1) == ds["n_tokens"]).all())
+    out.append("Numerical rank equals T in every layer: uninformative." if full else
+               "Numerical rank falls below T in some layers (table above).")
+    sp = []
+    for n in names:
+        d = ds["spectrum_l1"].sel(dataset=n)
+        h = ds["high_share"].sel(dataset=n)
+        sp.append(f"{_short(n)}: distance to the data spectrum MTM "
+                  f"{float(d.sel(source='mtm_td')):.3f}, CBD {float(d.sel(source='cbd_td')):.3f}; "
+                  "energy share above the lowest quarter of bins data "
+                  f"{float(h.sel(source='data')):.3f}, MTM {float(h.sel(source='mtm_td')):.3f}, "
+                  f"CBD {float(h.sel(source='cbd_td')):.3f}")
+    out.append("*Spectrum* (temporal-decoder reconstructions). " + "; ".join(sp) + ".")
+    ser = []
+    for n in names:
+        g = ds["ser_gain"].sel(dataset=n).isel(block=0).values
+        g = g[np.isfinite(g)]
+        upper = g[g.size // 2:] if g.size else g
+        w = ds["ser_w_range"].sel(dataset=n)
+        ser.append(f"{_short(n)}: max deviation of the response from 1 "
+                   f"{float(ds['ser_max_dev'].sel(dataset=n)):.3g}, block-1 gain on the upper half "
+                   f"of the token-frequency bins {upper.min():.3g}-{upper.max():.3g}, median "
+                   f"normalised energy {float(w.sel(stat='median').mean()):.3g} (max "
+                   f"{float(w.sel(stat='max').max()):.3g})" if upper.size else f"{_short(n)}: —")
+    out.append("*SER.* " + "; ".join(ser) + ".")
+    return "\n\n".join(out)
+
+
+def glance_frame(profile: str) -> pd.DataFrame:
+    """"Results at a glance" of the ``table1`` record at ``profile``: LP and FT for both methods
+    with the paper's CBD beside them, the untrained-encoder probe and MiniRocket."""
+    from freqbook.results.record import load_record_file, record_path
+
+    path = record_path("cbd", "table1", profile)
+    if not path.is_file():
+        return pd.DataFrame({"table1": ["not run"]})
+    ds = load_record_file(path)
+    rows = {}
+    for name in ds["dataset"].values:
+        sel, short = ds.sel(dataset=name), ABBREV.get(str(name))
+        rows[_short(name)] = {
+            "LP vanilla MTM": _ms(sel["lp_acc"].sel({"method": "mtm"}).values),
+            "LP CBD": _ms(sel["lp_acc"].sel({"method": "cbd"}).values),
+            "LP CBD (paper)": _paper(f"T1-LP-{short}-cbd") if short else "not in paper",
+            "FT vanilla MTM": _ms(sel["ft_acc"].sel({"method": "mtm"}).values),
+            "FT CBD": _ms(sel["ft_acc"].sel({"method": "cbd"}).values),
+            "FT CBD (paper)": _paper(f"T1-FT-{short}-cbd") if short else "not in paper",
+            "untrained encoder + probe": _ms(sel["random_lp_acc"].values),
+            "MiniRocket (aeon)": _ms(sel["minirocket_acc"].values)}
+    return pd.DataFrame(rows).T
