@@ -116,3 +116,20 @@ def test_a_page_that_only_reads_records_reruns_when_they_change(demo, isolated_o
     record.write_bytes(b"new record")
     assert run_notebook("demo/99-summary", "smoke", code="x").status == "ran"
     assert run_notebook("demo/99-summary", "smoke", code="x").status == "cached"
+
+
+def test_records_of_a_run_are_its_own_chapters_only(demo, isolated_outputs):
+    """A record another chapter's run writes meanwhile is not attributed to this notebook."""
+    books, _ = demo
+    results = isolated_outputs / "results" / "smoke"
+    _write_nb(
+        books / "demo" / "03-writes.ipynb",
+        "import pathlib\n"
+        f"for rel in ('demo/mine.nc', 'other/theirs.nc'):\n"
+        f"    p = pathlib.Path({str(results)!r}) / rel\n"
+        "    p.parent.mkdir(parents=True, exist_ok=True)\n"
+        "    p.write_bytes(b'record')",
+    )
+    assert run_notebook("demo/03-writes", "smoke", code="x").status == "ran"
+    meta = json.loads(runner.staged_paths("demo/03-writes")[1].read_text())
+    assert meta["records"] == ["smoke/demo/mine.nc"]

@@ -234,6 +234,7 @@ def run_notebook(
     tmp = out.with_name(out.stem + ".partial.ipynb")
     failed = out.with_name(out.stem + ".failed.ipynb")
     before = _records_snapshot(results)
+    sha, dirty = git_state()  # the code the kernel imports is the code at the start
     start = time.perf_counter()
     try:
         papermill.execute_notebook(
@@ -258,8 +259,9 @@ def run_notebook(
     os.replace(tmp, out)
     failed.unlink(missing_ok=True)
     after = _records_snapshot(results)
-    written = sorted(p for p, m in after.items() if before.get(p) != m)
-    sha, dirty = git_state()
+    # Only this chapter's folder: other runs (another chapter, in parallel) also write records.
+    own = (results / profile / key.split("/")[0]).as_posix() + "/"
+    written = sorted(p for p, m in after.items() if before.get(p) != m and p.startswith(own))
     _write_json_atomic(
         meta_path,
         {
