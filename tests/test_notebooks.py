@@ -41,3 +41,11 @@ def test_runs_at_smoke_and_no_claim_fails(key, isolated_outputs):
     table = evaluate(chapter, "smoke", root=isolated_outputs / "results", ids=ids)
     failed = table[table.verdict == "not reproduced"]
     assert failed.empty, failed[["id", "ours"]].to_string()
+
+
+@pytest.mark.parametrize("key", NOTEBOOKS)
+def test_page_opens_with_a_title(key):
+    """Jupyter Book (-W) fails on a page whose first heading is not an H1; it is also the title."""
+    nb = nbformat.read(notebooks_dir() / f"{key}.ipynb", as_version=4)
+    first = next(c for c in nb.cells if c.cell_type == "markdown")
+    assert first.source.startswith("# "), "the first markdown cell must be the page's H1 title"
