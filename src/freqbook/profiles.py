@@ -48,3 +48,32 @@ def pick(table: Mapping[str, T], profile: str) -> T:
     if missing:
         raise ValueError(f"profile table lacks entries for: {', '.join(missing)}")
     return table[profile]
+
+
+def config_for(table: Mapping[str, T], profile: str, seed: int = 0) -> T:
+    """The profile's config from ``table``, its seeds shifted so that ``seed`` is the first.
+
+    Every experiment keeps a ``{profile: Config}`` table of frozen dataclasses; a notebook's
+    ``seed`` parameter moves the whole seed range (``seeds = (seed, seed + 1, ...)``) without
+    changing how many seeds the profile runs. Configs without a ``seeds`` field are returned as
+    they are, with ``seed`` put into a ``seed`` field when there is one.
+
+    Examples
+    --------
+    >>> from dataclasses import dataclass
+    >>> @dataclass(frozen=True)
+    ... class C:
+    ...     seeds: tuple[int, ...] = (0, 1)
+    >>> config_for({"smoke": C(), "cpu": C(), "paper": C()}, "cpu", seed=5).seeds
+    (5, 6)
+    """
+    from dataclasses import fields, replace
+
+    cfg = pick(table, profile)
+    names = {f.name for f in fields(cfg)}  # type: ignore[arg-type]
+    if "seeds" in names:
+        n = len(cfg.seeds)  # type: ignore[attr-defined]
+        return replace(cfg, seeds=tuple(seed + s for s in range(n)))  # type: ignore[type-var]
+    if "seed" in names:
+        return replace(cfg, seed=seed)  # type: ignore[type-var]
+    return cfg

@@ -25,8 +25,10 @@ from freqbook.results.record import (
     load_record,
     load_record_file,
     provenance_of,
+    record_label,
     record_path,
     results_root,
+    run_and_record,
     save_record,
 )
 from freqbook.results.tables import ClaimsTable, claims_table
@@ -46,9 +48,11 @@ __all__ = [
     "load_record",
     "load_record_file",
     "provenance_of",
+    "record_label",
     "record_path",
     "register",
     "results_root",
+    "run_and_record",
     "run_check",
     "save_record",
     "verdict_counts",

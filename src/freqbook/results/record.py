@@ -12,10 +12,12 @@ are JSON-encoded and booleans become ``0``/``1``; :func:`provenance_of` decodes 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -267,3 +269,95 @@ def provenance_of(ds: xr.Dataset) -> dict[str, Any]:
     if "git_dirty" in out:
         out["git_dirty"] = bool(int(out["git_dirty"]))
     return out
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """sha256 of a file's bytes (for a record's ``data_sha256``)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def array_sha256(array: Any) -> str:
+    """sha256 of an in-memory array's bytes (data that ships inside a package or is generated)."""
+    import numpy as np
+
+    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
+
+
+def run_and_record(
+    run: Callable[..., xr.Dataset],
+    cfg: Any,
+    *,
+    paper: str,
+    experiment: str,
+    profile: str,
+    progress: bool | None = None,
+    data_sha256: Mapping[str, str] | Callable[[], Mapping[str, str]] | None = None,
+    threads: bool = False,
+    root: Path | None = None,
+) -> tuple[xr.Dataset, Path]:
+    """Time ``run(cfg, progress=..., device=...)`` and save its record ``<paper>/<experiment>``.
+
+    The one place every experiment goes through to turn a result into a record: it picks the
+    device (:func:`freqbook.train.default_device`), optionally sets torch's thread count
+    (:func:`freqbook.train.set_threads`), measures the wall time of ``run`` alone, and writes the
+    record atomically with :func:`save_record` (seeds taken from ``cfg.seeds`` or ``cfg.seed``).
+
+    Parameters
+    ----------
+    run
+        The experiment's ``run(cfg, *, progress, device)``; a ``run`` that takes no ``device``
+        keyword is called without it.
+    cfg
+        Its config (a frozen dataclass).
+    paper, experiment, profile
+        Where the record goes: ``<results>/<profile>/<paper>/<experiment>.nc``.
+    progress
+        Passed on to ``run`` (``None``: the training loops decide).
+    data_sha256
+        ``{name: sha256}`` of the data used, or a function returning it (called after ``run``,
+        so a missing file fails in ``run`` with its own message first).
+    threads
+        Call :func:`freqbook.train.set_threads` first (``FREQBOOK_THREADS`` or all cores).
+    root
+        Results folder (default :func:`results_root`).
+
+    Returns
+    -------
+    (xarray.Dataset, pathlib.Path)
+        The result and the path of the record.
+    """
+    import inspect
+
+    from freqbook.train import default_device, set_threads
+
+    if threads:
+        set_threads()
+    device = default_device()
+    kwargs: dict[str, Any] = {"progress": progress}
+    if "device" in inspect.signature(run).parameters:
+        kwargs["device"] = device
+    tic = time.perf_counter()
+    ds = run(cfg, **kwargs)
+    wall = time.perf_counter() - tic
+    if callable(data_sha256):
+        data_sha256 = data_sha256()
+    seeds = getattr(cfg, "seeds", None)
+    if seeds is None:
+        seeds = [getattr(cfg, "seed", 0)]
+    path = save_record(ds, paper=paper, experiment=experiment, profile=profile, config=cfg,
+                       seeds=list(seeds), wall_s=wall, device=str(device),
+                       data_sha256=data_sha256, root=root)
+    return ds, path
+
+
+def record_label(path: str | os.PathLike[str]) -> str:
+    """A record's path as pages print it: ``<profile>/<chapter>/<experiment>.nc``.
+
+    Pages never print the build machine's absolute paths; the last three parts name the record
+    uniquely inside any results folder.
+    """
+    return "/".join(Path(path).parts[-3:])
