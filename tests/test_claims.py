@@ -42,7 +42,7 @@ def _q(cid: str, value: float | None, prov: str | None, check: dict | None, **kw
         "confidence": "read" if prov not in (None, "missing", "recalled") else None,
     }
     if check is not None:
-        claim["check"] = check
+        claim["check"] = {**check, "like_for_like": ["smoke", "paper"]}
     claim.update(kw)
     return claim
 
@@ -101,6 +101,8 @@ CLAIMS = [
     _qual("no-check", None),
     _qual("gpu-only", {**_psnr(), "profiles": ["paper"]}),
     _qual("no-record", {**_psnr(), "experiment": "audio_fit"}),
+    {**_q("q-unlike", 32.91, "paper", None), "check": _psnr()},
+    _q("q-baseline", 20.0, "paper", _psnr(sel={"method": "relu_pe"}), role="baseline"),
 ]
 
 EXPECTED = {
@@ -119,11 +121,13 @@ EXPECTED = {
     "order": "reproduced",
     "order-wrong": "not reproduced",
     "all-above": "reproduced",
-    "all-above-fail": "not reproduced",
+    "all-above-fail": "inconclusive",
     "qual-number": "qualitative-only",
-    "no-check": "not run",
+    "no-check": "no check",
     "gpu-only": "not run",
     "no-record": "not run",
+    "q-unlike": "not comparable",
+    "q-baseline": "not reproduced",
 }
 
 
@@ -211,6 +215,7 @@ def test_nan_is_not_reproduced(tmp_path: Path, book: Path) -> None:
     df = evaluate("toy", "smoke", root=book).set_index("id")
     assert df.loc["q-repro", "verdict"] == "not reproduced"
     assert df.loc["best", "verdict"] == "not reproduced"
+    assert "NaN" in df.loc["best", "note"]
     assert df.loc["order", "verdict"] == "not reproduced"
 
 
@@ -305,11 +310,15 @@ def test_claims_table_rendering(book: Path) -> None:
     html = table._repr_html_()
     assert html.count("<tr>") == len(CLAIMS) + 1
     assert "#c8e6c9" in html and "#ffcdd2" in html and "#e0e0e0" in html and "#ffe0b2" in html
+    assert "#fff9c4" in html and "#e1f5fe" in html  # inconclusive, not comparable
     assert "reproduced-better" in html and "≈35 dB" in html
     md = table.to_markdown().splitlines()
-    assert len(md) == len(CLAIMS) + 2
-    assert md[0].startswith("| id | where | claim |")
-    assert all(line.count(" | ") == 7 for line in md if not line.startswith("|-"))
+    rows = [line for line in md if line.startswith("| ")]
+    assert len(rows) == len(CLAIMS) + 1
+    assert md[0] == "| claim | paper | ours | Δ | verdict |"
+    assert all(line.count(" | ") == 4 for line in rows)
+    notes = [line for line in md if line[:1].isdigit()]
+    assert notes and all(f"[{n.split('.')[0]}]" in table.to_markdown() for n in notes)
     assert "20 reproduced" not in table.summary() and "toy @ smoke" in table.summary()
 
 
@@ -367,5 +376,5 @@ def test_a_claim_marked_not_comparable_is_shown_but_never_judged(tmp_path, monke
     save_record(xr.Dataset({"v": 0.5}), paper="demo", experiment="e", profile="smoke",
                 config={}, seeds=[0], wall_s=0.0, root=tmp_path / "res")
     row = evaluate("demo", "smoke", root=tmp_path / "res").iloc[0]
-    assert row.verdict == "qualitative-only"
-    assert abs(row.delta - 0.49) < 1e-9 and "not comparable" in row.note
+    assert row.verdict == "not comparable"
+    assert row.delta == "" and "another dataset" in row.note  # never a delta when not judged

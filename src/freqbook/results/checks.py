@@ -39,6 +39,27 @@ class CheckResult:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Contrast:
+    """One inequality that a pass/fail check asserts, in a form the seed-aware comparator can
+    re-evaluate on every seed: ``effect = sign * (x[plus] - x[minus]) - margin > 0``.
+
+    ``plus`` and ``minus`` are label selections (``{dim: label}``) on the variable the check
+    received; ``minus`` may instead be a constant (a threshold). ``label`` names it in notes.
+    """
+
+    label: str
+    plus: dict[str, Any]
+    minus: dict[str, Any] | float
+    sign: float = 1.0
+    margin: float = 0.0
+
+
+def contrast_effect(c: Contrast, x_plus: Any, x_minus: Any) -> Any:
+    """``sign * (x_plus - x_minus) - margin`` (arrays or numbers)."""
+    return c.sign * (x_plus - x_minus) - c.margin
+
+
 CheckFn = Callable[..., CheckResult]
 
 #: registry: test name -> check function ``fn(da, unit="", **args) -> CheckResult``
@@ -104,6 +125,16 @@ def _along(da: xr.DataArray, dim: str) -> dict[str, float]:
     return dict(zip(labels, np.asarray(da.values, dtype=float).tolist(), strict=True))
 
 
+def _label(da: xr.DataArray, dim: str, label: Any) -> Any:
+    """The coordinate value along ``dim`` whose text is ``str(label)`` (for ``.sel``)."""
+    if dim not in da.coords:
+        return int(label)
+    for v in da[dim].values:
+        if str(v) == str(label):
+            return v.item() if hasattr(v, "item") else v
+    raise ValueError(f"{label!r} not found along {dim!r}")
+
+
 def _pick(values: Mapping[str, float], label: Any, dim: str) -> float:
     key = str(label)
     if key not in values:
@@ -138,7 +169,9 @@ def _compare_scalar(
     sign = ">" if greater else "<"
     shown = sign if passed else ("≤" if greater else "≥")
     text = f"{_with_unit(x, unit)} {shown} {fmt_number(threshold)}"
-    return CheckResult(passed, x, text, {"threshold": float(threshold)})
+    contrast = Contrast(f"{sign} {fmt_number(threshold)}", dict(sel or {}), float(threshold),
+                        1.0 if greater else -1.0)
+    return CheckResult(passed, x, text, {"threshold": float(threshold), "contrasts": [contrast]})
 
 
 @register("greater_than")
@@ -189,7 +222,10 @@ def check_best_by_margin(
     if not passed:
         text += f" (needs ≥ {fmt_number(float(margin))})"
     detail = {"margin": achieved, "required_margin": float(margin), "runner_up": runner_up}
-    return CheckResult(passed, mine, text, detail | {"values": values})
+    sign = 1.0 if higher_better else -1.0
+    contrasts = [Contrast(f"{target} vs {k}", {dim: _label(da, dim, target)},
+                          {dim: _label(da, dim, k)}, sign, float(margin)) for k in others]
+    return CheckResult(passed, mine, text, detail | {"values": values, "contrasts": contrasts})
 
 
 @register("ordering")
@@ -219,7 +255,11 @@ def check_ordering(
         text += f" {unit}"
     if not passed:
         text = "NOT " + text
-    return CheckResult(passed, None, text, {"values": dict(picked), "steps": steps})
+    contrasts = [Contrast(f"{a} vs {b}", {dim: _label(da, dim, a)}, {dim: _label(da, dim, b)},
+                          1.0 if descending else -1.0, float(margin))
+                 for (a, _), (b, _) in zip(picked[:-1], picked[1:], strict=True)]
+    detail = {"values": dict(picked), "steps": steps, "contrasts": contrasts}
+    return CheckResult(passed, None, text, detail)
 
 
 def _compare_all(
@@ -239,7 +279,10 @@ def _compare_all(
         else (f"{len(ok) - sum(ok)} of {len(values)} not {sign} {fmt_number(threshold)}")
     )
     text = f"{head} ({which} {_with_unit(values[worst], unit)} at {worst})"
-    detail = {"worst": worst, "threshold": float(threshold), "values": values}
+    contrasts = [Contrast(f"{k} {sign} {fmt_number(threshold)}", {dim: _label(da, dim, k)},
+                          float(threshold), 1.0 if greater else -1.0) for k in values]
+    detail = {"worst": worst, "threshold": float(threshold), "values": values,
+              "contrasts": contrasts}
     return CheckResult(passed, values[worst], text, detail)
 
 
@@ -279,9 +322,16 @@ def check_best_everywhere(
         )
     losses: dict[str, str] = {}
     labels = [str(v) for v in da[over].values]
+    contrasts: list[Contrast] = []
+    sign = 1.0 if higher_better else -1.0
     for label, key in zip(labels, da[over].values, strict=True):
         values = _along(da.sel({over: key}), dim)
         mine = _pick(values, target, dim)
+        contrasts += [
+            Contrast(f"{target} vs {k} on {label}", {over: key, dim: _label(da, dim, target)},
+                     {over: key, dim: _label(da, dim, k)}, sign)
+            for k in values if k != str(target)
+        ]
         pick = max if higher_better else min
         best = pick(values, key=lambda k: values[k])
         if best != str(target) and values[best] != mine:
@@ -292,4 +342,4 @@ def check_best_everywhere(
     text = f"{target} best on {wins} of {len(labels)}"
     if losses:
         text += " (not on " + ", ".join(f"{k}: {v}" for k, v in losses.items()) + ")"
-    return CheckResult(not losses, float(wins), text, {"losses": losses})
+    return CheckResult(not losses, float(wins), text, {"losses": losses, "contrasts": contrasts})

@@ -14,9 +14,19 @@ is computed from a result record::
       profiles: [smoke, cpu, paper]  # where the check is meaningful (default: all)
       unit: dB                       # optional; inferred from the metric otherwise
       paper: siren                   # optional; read the record of another chapter
+      deterministic: false           # true: an analytic property, judged without seed noise
+      like_for_like: [paper]         # profiles whose setting matches the paper's (see below)
+      require: {K: [1, 2, 4, 8, 12, 16]}   # levels that must all have run, else "not run"
+      chance: {variable: majority_percent}  # an accuracy within noise of it never passes
 
-Verdicts: ``reproduced``, ``reproduced-better``, ``qualitative-only``, ``not reproduced``,
-``not run`` (see :func:`evaluate`).
+Claim-level fields of ours besides ``tolerance`` and ``check``: ``comparable: false`` (ours is
+measured on another dataset or protocol: shown, never judged), ``role: baseline`` (the claim is
+about a baseline's number: doing better than the paper reported is *not* a success for the
+paper) and ``caution`` (a warning printed in the row, e.g. for a third-party summary).
+
+Verdicts (see :func:`evaluate`): ``reproduced``, ``reproduced-better``, ``inconclusive``,
+``not comparable``, ``qualitative-only``, ``not reproduced``, ``not run``, ``no check``.
+Comparisons are judged on the per-seed values with :mod:`freqbook.results.seednoise`.
 """
 
 from __future__ import annotations
@@ -29,15 +39,34 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 import yaml
 
 from freqbook import provenance
-from freqbook.results.checks import CHECKS, CheckResult, fmt_number
+from freqbook.results.checks import CHECKS, CheckResult, Contrast, fmt_number
 from freqbook.results.record import load_record_file, record_path
+from freqbook.results.seednoise import Interval, combine, effect_interval
 
-VERDICTS = ("reproduced", "reproduced-better", "qualitative-only", "not reproduced", "not run")
+VERDICTS = (
+    "reproduced",
+    "reproduced-better",
+    "inconclusive",
+    "not comparable",
+    "qualitative-only",
+    "not reproduced",
+    "not run",
+    "no check",
+)
+ROLES = ("proposed", "baseline")
+SEED_DIM = "seed"
+#: seed reductions under which a comparison is judged on the per-seed values (mean effect)
+SEED_MEAN_REDUCERS = ("mean", "nanmean", "median")
+#: seed reductions that make a check a worst case over seeds ("holds on every seed")
+SEED_WORST_REDUCERS = ("max", "min")
+#: profiles at which a paper value is judged when a claim does not say
+DEFAULT_LIKE_FOR_LIKE = ("paper",)
 KINDS = ("quantitative", "qualitative")
 DIRECTIONS = ("higher_better", "lower_better")
 PROVENANCES = tuple(
@@ -54,9 +83,12 @@ REDUCERS = ("mean", "max", "min", "median", "nanmean")
 #: beside the paper's value but never judged against it - verdict ``qualitative-only``)
 CLAIM_FIELDS = tuple(
     "id paper where kind metric dataset method setting value std direction statement source "
-    "confidence provenance note tolerance check comparable".split()
+    "confidence provenance note tolerance check comparable role caution".split()
 )
-CHECK_FIELDS = tuple("experiment variable test args reduce sel profiles paper unit".split())
+CHECK_FIELDS = tuple(
+    "experiment variable test args reduce sel profiles paper unit deterministic like_for_like "
+    "require chance".split()
+)
 COLUMNS = ("id", "where", "claim", "paper", "ours", "delta", "verdict", "note")
 NOT_AVAILABLE = "paper value not available"
 
@@ -77,6 +109,10 @@ class Check:
     profiles: tuple[str, ...] | None = None
     paper: str | None = None
     unit: str | None = None
+    deterministic: bool = False
+    like_for_like: tuple[str, ...] | None = None
+    require: dict[str, list[Any]] = field(default_factory=dict)
+    chance: dict[str, Any] | None = None
 
     def applies_to(self, profile: str) -> bool:
         """Whether the check is meaningful at ``profile``."""
@@ -106,6 +142,20 @@ class Claim:
     tolerance: float | None = None
     comparable: bool = True
     check: Check | None = None
+    role: str = "proposed"
+    caution: str | None = None
+
+    def like_for_like(self, judged_against_paper: bool) -> tuple[str, ...] | None:
+        """Profiles whose setting matches the paper's (``None``: every profile).
+
+        A paper value is judged only at like-for-like profiles (default ``paper``); a
+        comparison between our own runs is meaningful at every profile unless its check says
+        otherwise (e.g. baselines handicapped at a small budget).
+        """
+        declared = self.check.like_for_like if self.check is not None else None
+        if declared is not None:
+            return declared
+        return DEFAULT_LIKE_FOR_LIKE if judged_against_paper else None
 
     @property
     def has_paper_value(self) -> bool:
@@ -185,6 +235,23 @@ def _parse_check(raw: Any, fail: Callable[[str], NoReturn]) -> Check:
     for key in ("paper", "unit"):
         if kw[key] is not None and not isinstance(kw[key], str):
             fail(f"check.{key} must be a string")
+    if kw["deterministic"] is None:
+        kw["deterministic"] = False
+    elif not isinstance(kw["deterministic"], bool):
+        fail("check.deterministic must be true or false")
+    lfl = kw["like_for_like"]
+    if lfl is not None:
+        lfl = [lfl] if isinstance(lfl, str) else lfl
+        if not isinstance(lfl, list) or not all(isinstance(p, str) for p in lfl):
+            fail("check.like_for_like must be a list of profile names")
+        kw["like_for_like"] = tuple(lfl)
+    req = kw["require"] or {}
+    if not isinstance(req, dict) or not all(isinstance(v, list) for v in req.values()):
+        fail("check.require must map a dimension to a list of labels")
+    kw["require"] = dict(req)
+    chance = kw["chance"]
+    if chance is not None and (not isinstance(chance, dict) or "variable" not in chance):
+        fail("check.chance must be a mapping with a 'variable'")
     return Check(**kw)
 
 
@@ -225,6 +292,11 @@ def _parse_claim(raw: Any, index: int, source: Path) -> Claim:
         kw["comparable"] = True
     elif not isinstance(kw["comparable"], bool):
         fail(f"comparable must be true or false, got {kw['comparable']!r}")
+    kw["role"] = kw["role"] or "proposed"
+    if kw["role"] not in ROLES:
+        fail(f"role {kw['role']!r} is not one of {list(ROLES)}")
+    if kw["caution"] is not None:
+        kw["caution"] = " ".join(str(kw["caution"]).split())
     return Claim(**kw)
 
 
@@ -293,55 +365,219 @@ def _paper_text(claim: Claim) -> str:
     return text + (" (recalled)" if claim.provenance == "recalled" else "")
 
 
+def _narrowed(claim: Claim, ds: xr.Dataset) -> xr.DataArray:
+    check = claim.check
+    assert check is not None
+    if check.variable not in ds.data_vars:
+        raise ValueError(f"variable {check.variable!r} not in it (has {list(ds.data_vars)})")
+    da = ds[check.variable]
+    return da.sel(check.sel) if check.sel else da
+
+
+def _reduced(da: xr.DataArray, reduce: dict[str, str], keep: str | None = None) -> xr.DataArray:
+    for dim, how in reduce.items():
+        if dim == keep or dim not in da.dims:  # a single-seed record may have no seed dim
+            continue
+        if how == "nanmean":
+            da = da.mean(dim=dim, skipna=True)
+        else:
+            da = getattr(da, how)(dim=dim, skipna=False)
+    return da
+
+
 def run_check(claim: Claim, ds: xr.Dataset, where: str = "record") -> CheckResult:
     """Apply ``claim.check`` (sel, reduce, test) to a loaded record."""
     check = claim.check
     if check is None:
         raise ValueError(f"claim {claim.id} has no check")
     try:
-        if check.variable not in ds.data_vars:
-            raise ValueError(f"variable {check.variable!r} not in it (has {list(ds.data_vars)})")
-        da = ds[check.variable]
-        if check.sel:
-            da = da.sel(check.sel)
-        for dim, how in check.reduce.items():
-            if dim in da.dims:  # a single-seed record may have no seed dimension at all
-                if how == "nanmean":
-                    da = da.mean(dim=dim, skipna=True)
-                else:
-                    da = getattr(da, how)(dim=dim, skipna=False)
+        da = _reduced(_narrowed(claim, ds), check.reduce)
         return CHECKS[check.test](da, unit=claim.unit, **check.args)
     except (ValueError, KeyError, TypeError, IndexError) as err:
         raise ValueError(f"claim {claim.id}: check on {where} failed: {err}") from err
 
 
-def _judge(claim: Claim, result: CheckResult) -> tuple[str, float | str, list[str]]:
+def seed_values(claim: Claim, ds: xr.Dataset) -> xr.DataArray | None:
+    """The check's input with the seed dimension kept (``None`` when there is none to keep).
+
+    Every reduction of ``check.reduce`` but the seed's is applied, in order, so the result has
+    the dimensions the check sees plus ``seed``.
+    """
+    check = claim.check
+    if check is None:
+        return None
+    da = _narrowed(claim, ds)
+    if SEED_DIM not in da.dims:
+        return None
+    return _reduced(da, check.reduce, keep=SEED_DIM)
+
+
+def _on_seeds(da_s: xr.DataArray, sel: dict[str, Any]) -> np.ndarray:
+    part = da_s.sel(sel) if sel else da_s
+    if set(part.dims) != {SEED_DIM}:
+        raise ValueError(f"contrast selection {sel} leaves dims {list(part.dims)}, not seed")
+    return np.asarray(part.values, dtype=float)
+
+
+def _n_seeds(da_s: xr.DataArray | None) -> int:
+    return 1 if da_s is None else int(da_s.sizes[SEED_DIM])
+
+
+def _missing_levels(claim: Claim, ds: xr.Dataset) -> list[str]:
+    """Required levels (``check.require``) absent from the record or entirely NaN."""
+    check = claim.check
+    if check is None or not check.require:
+        return []
+    da = _narrowed(claim, ds)
+    missing = []
+    for dim, labels in check.require.items():
+        have = {str(v) for v in da[dim].values} if dim in da.coords else set()
+        for label in labels:
+            if str(label) not in have:
+                missing.append(f"{dim}={label}")
+                continue
+            key = next(v for v in da[dim].values if str(v) == str(label))
+            if not np.isfinite(np.asarray(da.sel({dim: key}).values, dtype=float)).any():
+                missing.append(f"{dim}={label}")
+    return missing
+
+
+def _judge_comparison(claim: Claim, result: CheckResult, ds: xr.Dataset) -> tuple[str, list[str]]:
+    """Seed-aware verdict of a pass/fail check (see :mod:`freqbook.results.seednoise`)."""
+    check = claim.check
+    assert check is not None
+    how = check.reduce.get(SEED_DIM)
+    da_s = None if check.deterministic else seed_values(claim, ds)
+    if check.deterministic:
+        return ("reproduced" if result.passed else "not reproduced"), ["deterministic check"]
+    if how in SEED_WORST_REDUCERS and da_s is not None:
+        n = _n_seeds(da_s)
+        if not result.passed:
+            return "not reproduced", [f"fails on at least one of {n} seeds"]
+        if n < 2:
+            return "inconclusive", ["one seed: seed noise unknown"]
+        return "reproduced", [f"holds on every one of {n} seeds"]
+    contrasts = result.detail.get("contrasts") or []
+    if not contrasts:
+        return ("reproduced" if result.passed else "not reproduced"), []
+    if how not in SEED_MEAN_REDUCERS:
+        da_s = None
+    mean_view = _reduced(_narrowed(claim, ds), check.reduce)
+    intervals: list[tuple[Contrast, Interval]] = []
+    strict = how in ("mean", "median")  # every seed is required; ``nanmean`` skips gaps
+    for c in contrasts:
+        view = da_s if da_s is not None else mean_view.expand_dims(SEED_DIM)
+        plus = _on_seeds(view, c.plus)
+        minus = c.minus if isinstance(c.minus, float) else _on_seeds(view, c.minus)
+        sides = [plus] if isinstance(minus, float) else [plus, minus]
+        if strict and any(np.isnan(x).any() for x in sides):
+            return "not reproduced", [f"NaN on some seed ({c.label}); the check needs every seed"]
+        intervals.append((c, effect_interval(plus, minus, sign=c.sign, margin=c.margin)))
+    outcome = combine([iv.outcome for _, iv in intervals])
+    n = max((iv.n for _, iv in intervals), default=0)
+    notes: list[str] = []
+    if outcome == "missing":
+        gone = [c.label for c, iv in intervals if iv.outcome == "missing"]
+        return "not run", ["not run: " + ", ".join(gone)]
+    if outcome == "yes":
+        tight = min(intervals, key=lambda ci: ci[1].lower)[1]
+        notes.append(f"beyond seed noise (n = {n}, {tight.method}; 95 % bound "
+                     f"{fmt_number(tight.lower)} above the margin)")
+        verdict = "reproduced"
+        chance_note = _chance_note(claim, ds, result, da_s)
+        if chance_note:
+            return "inconclusive", [chance_note]
+        return verdict, notes
+    if outcome == "no":
+        worst = [c.label for c, iv in intervals if iv.outcome == "no"]
+        return "not reproduced", [f"opposite beyond seed noise (n = {n}): " + ", ".join(worst)]
+    unsure = [c.label for c, iv in intervals if iv.outcome == "unsure"]
+    if n < 2:
+        why = "one seed: seed noise unknown"
+    else:
+        why = f"within seed noise, n = {n}"
+    side = "mean agrees" if result.passed else "mean disagrees"
+    return "inconclusive", [f"{why} ({side}; " + ", ".join(unsure) + ")"]
+
+
+def _chance_note(
+    claim: Claim, ds: xr.Dataset, result: CheckResult, da_s: xr.DataArray | None
+) -> str:
+    """A note when ``check.chance`` is set and our accuracy is within noise of it, else ``""``."""
+    check = claim.check
+    if check is None or check.chance is None or result.ours is None:
+        return ""
+    var = str(check.chance["variable"])
+    if var not in ds.data_vars:
+        raise ValueError(f"claim {claim.id}: chance variable {var!r} not in the record")
+    rate_da = ds[var]
+    if check.chance.get("sel"):
+        rate_da = rate_da.sel(dict(check.chance["sel"]))
+    rate = float(np.nanmean(np.asarray(rate_da.values, dtype=float)))
+    if da_s is not None:
+        per_seed = []
+        for i in range(_n_seeds(da_s)):
+            one = CHECKS[check.test](da_s.isel({SEED_DIM: i}), unit=claim.unit, **check.args)
+            per_seed.append(np.nan if one.ours is None else one.ours)
+        iv = effect_interval(np.asarray(per_seed), rate)
+    else:
+        iv = effect_interval(np.asarray([result.ours]), rate)
+    if iv.outcome == "yes":
+        return ""
+    return (f"within noise of the majority-class rate {fmt_number(rate)}"
+            f"{' ' + claim.unit if claim.unit else ''}")
+
+
+def _judge(
+    claim: Claim, result: CheckResult, ds: xr.Dataset, profile: str
+) -> tuple[str, float | str, list[str]]:
     """(verdict, delta, notes) of a claim whose check ran."""
     notes: list[str] = []
     ours = result.ours
-    if claim.kind == "quantitative" and claim.has_paper_value and ours is not None:
-        assert claim.value is not None
-        if result.passed is False:
-            notes.append(f"check '{claim.check.test if claim.check else ''}' failed")
+    against_paper = claim.kind == "quantitative" and claim.has_paper_value and ours is not None
+    like = claim.like_for_like(against_paper)
+    if against_paper:
+        assert claim.value is not None and ours is not None
         if math.isnan(ours):
-            return "not reproduced", "", notes + ["our value is NaN"]
-        delta = ours - claim.value
+            return "not reproduced", "", ["our value is NaN"]
         if not claim.comparable:
-            return "qualitative-only", delta, notes + ["not comparable with the paper's value"]
+            return "not comparable", "", ["measured on another dataset or protocol"]
+        if like is not None and profile not in like:
+            return "not comparable", "", [
+                f"paper's setting is matched only at profile {', '.join(like)}"]
+        delta = ours - claim.value
         tol = claim.effective_tolerance or 0.0
         notes.append(f"tolerance ±{fmt_number(tol)}{' ' + claim.unit if claim.unit else ''}")
-        if abs(delta) <= tol * (1 + 1e-9) + 1e-12:
-            return "reproduced", delta, notes
+        if result.passed is False:
+            notes.append(f"check '{claim.check.test if claim.check else ''}' failed")
+        within = abs(delta) <= tol * (1 + 1e-9) + 1e-12
         better = {"higher_better": delta > 0, "lower_better": delta < 0}.get(claim.direction or "")
+        if within or better:
+            da_s = seed_values(claim, ds) if claim.check else None
+            chance_note = _chance_note(claim, ds, result, da_s)
+            if chance_note:
+                return "inconclusive", delta, [*notes, chance_note]
+        if within:
+            return "reproduced", delta, notes
+        if better and claim.role == "baseline":
+            return "not reproduced", delta, [
+                *notes, "baseline better than the paper reported: weakens the paper's comparison"]
         return ("reproduced-better" if better else "not reproduced"), delta, notes
     if result.passed is None:
         return "qualitative-only", "", notes
-    return ("reproduced" if result.passed else "not reproduced"), "", notes
+    if like is not None and profile not in like:
+        outcome = "holds" if result.passed else "does not hold"
+        return "not comparable", "", [
+            f"comparison {outcome} on the mean, but is fair only at profile {', '.join(like)}"]
+    verdict, more = _judge_comparison(claim, result, ds)
+    return verdict, "", notes + more
 
 
 def _row(claim: Claim, ours: str, delta: float | str, verdict: str, notes: list[str]) -> dict:
     if claim.provenance == "recalled" and claim.value is not None:
         notes = ["paper value recalled, unconfirmed", *notes]
+    if claim.caution:
+        notes = [f"caution: {claim.caution}", *notes]
     if claim.note:  # the claim's own caveat (different dataset, profile restrictions, ...)
         notes = [*notes, " ".join(claim.note.split())]
     cells = (claim.id, claim.where, claim.text, _paper_text(claim), ours, delta, verdict)
@@ -375,16 +611,25 @@ def evaluate(
     -------
     pandas.DataFrame
         Columns ``id, where, claim, paper, ours, delta, verdict, note``; ``delta`` is
-        ``ours - paper`` where both numbers exist, else ``""``.
+        ``ours - paper`` where the paper's value was judged, else ``""``.
 
     Notes
     -----
-    * no check, profile not in ``check.profiles`` or record missing -> ``not run``;
-    * quantitative claim with a paper value (paper, transcription, author repo, recalled):
-      within tolerance -> ``reproduced``; better beyond it (per ``direction``) ->
-      ``reproduced-better``; else ``not reproduced``. A failing pass/fail test is noted only;
-    * otherwise the check's pass/fail test decides ``reproduced`` / ``not reproduced``, and a
-      check that only measures a number gives ``qualitative-only``.
+    * no check -> ``no check``; profile not in ``check.profiles``, record missing or a
+      required level (``check.require``) absent -> ``not run``;
+    * quantitative claim with a paper value (paper, transcription, author repo, recalled): at
+      a profile whose setting is not the paper's (``check.like_for_like``, default ``paper``)
+      or with ``comparable: false`` -> ``not comparable`` (no delta); else within tolerance ->
+      ``reproduced``; better beyond it -> ``reproduced-better`` (``not reproduced`` for a
+      ``role: baseline`` claim); else ``not reproduced``. An accuracy within noise of
+      ``check.chance`` never passes (``inconclusive``);
+    * a pass/fail check (comparisons, thresholds) is judged on the per-seed values: the
+      one-sided 95 % interval of the mean effect (:mod:`freqbook.results.seednoise`) above the
+      margin -> ``reproduced``, below it -> ``not reproduced``, else ``inconclusive`` (always
+      with a single seed unless ``check.deterministic``); worst-case seed reductions (max/min)
+      need every one of at least two seeds; a comparison at a profile outside its
+      ``like_for_like`` -> ``not comparable``;
+    * a check that only measures a number -> ``qualitative-only``.
     """
     items = claims if claims is not None else load_claims(paper)
     if ids is not None:
@@ -398,7 +643,7 @@ def evaluate(
     for claim in items:
         check = claim.check
         if check is None:
-            rows.append(_row(claim, "", "", "not run", ["no check defined"]))
+            rows.append(_row(claim, "", "", "no check", ["no check defined"]))
             continue
         if not check.applies_to(profile):
             shown = ", ".join(check.profiles or ())
@@ -414,8 +659,19 @@ def evaluate(
             note = f"no record {profile}/{chapter}/{check.experiment}.nc (run notebooks/{chapter}/)"
             rows.append(_row(claim, "", "", "not run", [note]))
             continue
+        try:
+            gone = _missing_levels(claim, ds)
+        except (ValueError, KeyError) as err:
+            raise ValueError(f"claim {claim.id}: check.require on {path} failed: {err}") from err
+        if gone:
+            note = f"{len(gone)} required level(s) not run: {', '.join(gone)}"
+            rows.append(_row(claim, "", "", "not run", [note]))
+            continue
         result = run_check(claim, ds, where=str(path))
-        verdict, delta, notes = _judge(claim, result)
+        try:
+            verdict, delta, notes = _judge(claim, result, ds, profile)
+        except (ValueError, KeyError, TypeError, IndexError) as err:
+            raise ValueError(f"claim {claim.id}: judging on {path} failed: {err}") from err
         rows.append(_row(claim, result.ours_text, delta, verdict, notes))
     return pd.DataFrame(rows, columns=list(COLUMNS))
 

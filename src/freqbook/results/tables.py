@@ -20,20 +20,22 @@ from freqbook.results.claims import COLUMNS, VERDICTS, evaluate, verdict_counts
 VERDICT_COLOURS = {
     "reproduced": "#c8e6c9",
     "reproduced-better": "#a5d6a7",
+    "inconclusive": "#fff9c4",
+    "not comparable": "#e1f5fe",
     "qualitative-only": "#ffe0b2",
     "not reproduced": "#ffcdd2",
     "not run": "#e0e0e0",
+    "no check": "#eeeeee",
 }
 
+#: the displayed columns (the notes become numbered footnotes under the table)
+SHOWN = ("claim", "paper", "ours", "delta", "verdict")
 HEADERS = {
-    "id": "id",
-    "where": "where",
     "claim": "claim",
     "paper": "paper",
     "ours": "ours",
-    "delta": "Δ (ours − paper)",
+    "delta": "Δ",
     "verdict": "verdict",
-    "note": "note",
 }
 
 
@@ -56,6 +58,9 @@ def _delta_cell(value: object) -> str:
 class ClaimsTable:
     """A verdict table that displays itself in Jupyter and renders to Markdown.
 
+    Designed for a 700 px text column: five columns (claim with its id and place in the paper,
+    paper value, ours, Δ = ours − paper, verdict); the notes become numbered footnotes below.
+
     Parameters
     ----------
     df
@@ -74,7 +79,7 @@ class ClaimsTable:
         return verdict_counts(self.df)
 
     def summary(self) -> str:
-        """One line, e.g. ``"siren @ cpu: 3 reproduced, 1 not run"``."""
+        """One line, e.g. ``"siren @ cpu: 3 reproduced, 1 inconclusive, 1 not run"``."""
         parts = [f"{n} {v}" for v, n in self.counts.items() if n]
         head = f"{self.title}: " if self.title else ""
         return head + (", ".join(parts) if parts else "no claims")
@@ -87,41 +92,78 @@ class ClaimsTable:
             rows.append(row)
         return rows
 
+    def _footnoted(self) -> tuple[list[dict[str, str]], list[str]]:
+        """Rows with a footnote number per distinct note, and the notes in order."""
+        notes: list[str] = []
+        rows = []
+        for row in self._rows():
+            row = dict(row)
+            row["mark"] = ""
+            if row["note"]:
+                if row["note"] not in notes:
+                    notes.append(row["note"])
+                row["mark"] = str(notes.index(row["note"]) + 1)
+            rows.append(row)
+        return rows, notes
+
     def _repr_html_(self) -> str:
         esc = html.escape
-        head = "".join(f"<th style='text-align:left'>{esc(HEADERS[c])}</th>" for c in COLUMNS)
+        rows, notes = self._footnoted()
+        head = "".join(f"<th style='text-align:left'>{esc(HEADERS[c])}</th>" for c in SHOWN)
         body = []
-        for row in self._rows():
+        for row in rows:
             cells = []
-            for c in COLUMNS:
+            for c in SHOWN:
                 style = "text-align:left;vertical-align:top;padding:2px 6px"
-                if c == "verdict":
+                text = esc(row[c])
+                if c == "claim":
+                    where = " · ".join(x for x in (row["id"], row["where"]) if x)
+                    text += f"<br><small style='color:#555'>{esc(where)}</small>"
+                elif c == "verdict":
                     colour = VERDICT_COLOURS.get(row[c], "transparent")
-                    style += f";background-color:{colour};white-space:nowrap;color:#000"
+                    style += f";background-color:{colour};color:#000"
+                    if row["mark"]:
+                        text += f"<sup>{row['mark']}</sup>"
                 elif c == "delta":
                     style += ";white-space:nowrap"
-                cells.append(f"<td style='{style}'>{esc(row[c])}</td>")
+                cells.append(f"<td style='{style}'>{text}</td>")
             body.append("<tr>" + "".join(cells) + "</tr>")
         caption = (
             f"<caption style='caption-side:top;text-align:left'>{esc(self.summary())}</caption>"
         )
+        foot = "".join(f"<li>{esc(n)}</li>" for n in notes)
+        foot_html = f"<ol style='font-size:0.8em;margin-top:4px'>{foot}</ol>" if notes else ""
         return (
-            "<table class='freqbook-claims' style='border-collapse:collapse;font-size:0.82em'>"
-            f"{caption}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+            "<div class='freqbook-claims'><table style='border-collapse:collapse;"
+            f"font-size:0.85em;width:100%'>{caption}<thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table>{foot_html}</div>"
         )
 
     def to_markdown(self) -> str:
-        """A GitHub/MyST pipe table (``|`` in cells escaped)."""
+        """A GitHub/MyST pipe table (``|`` in cells escaped), notes as a numbered list."""
 
         def md(text: str) -> str:
             return text.replace("|", "\\|")
 
+        rows, notes = self._footnoted()
         lines = [
-            "| " + " | ".join(HEADERS[c] for c in COLUMNS) + " |",
-            "|" + "|".join("---" for _ in COLUMNS) + "|",
+            "| " + " | ".join(HEADERS[c] for c in SHOWN) + " |",
+            "|" + "|".join("---" for _ in SHOWN) + "|",
         ]
-        for row in self._rows():
-            lines.append("| " + " | ".join(md(row[c]) for c in COLUMNS) + " |")
+        for row in rows:
+            cells = []
+            for c in SHOWN:
+                text = md(row[c])
+                if c == "claim":
+                    where = " · ".join(x for x in (row["id"], row["where"]) if x)
+                    text += f" <br>*{md(where)}*" if where else ""
+                if c == "verdict" and row["mark"]:
+                    text += f" [{row['mark']}]"
+                cells.append(text)
+            lines.append("| " + " | ".join(cells) + " |")
+        if notes:
+            lines.append("")
+            lines += [f"{i}. {md(n)}" for i, n in enumerate(notes, 1)]
         return "\n".join(lines) + "\n"
 
     def __repr__(self) -> str:
