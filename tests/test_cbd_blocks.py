@@ -99,3 +99,22 @@ def test_cbd_block_shapes_and_identity_spectral_operator():
 def test_ser_rejects_unknown_normalisation():
     with pytest.raises(ValueError, match="unknown SER normalisation"):
         SER(4, norm="l2")
+
+
+def test_cbd_block_fft_scaling_is_a_switch():
+    """Without CIM and SER the spectral operator is the identity under either FFT scaling; with
+    SER (softmax of |Z_F|) the paper's unscaled forward transform changes what the block computes
+    (the registered FFT-scaling deviation)."""
+    torch.manual_seed(0)
+    z = torch.randn(2, 9, 8, dtype=torch.float64)
+    for norm in ("ortho", "backward"):
+        bare = CBDBlock(8, 9, use_cim=False, use_ser=False, fft_norm=norm).double()
+        torch.testing.assert_close(bare.spectral(z), z)
+    blocks = {n: CBDBlock(8, 9, use_cim=False, fft_norm=n).double() for n in ("ortho", "backward")}
+    with torch.no_grad():
+        for b in blocks.values():
+            b.ser.gate.weight.copy_(torch.linspace(-2, 2, b.ser.gate.weight.numel(),
+                                                   dtype=torch.float64).view_as(b.ser.gate.weight))
+    assert not torch.allclose(blocks["ortho"].spectral(z), blocks["backward"].spectral(z))
+    with pytest.raises(ValueError, match="unknown fft_norm"):
+        CBDBlock(8, 9, fft_norm="unitary")

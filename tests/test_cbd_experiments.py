@@ -98,3 +98,31 @@ def test_mechanism_summaries_are_finite_for_datasets_of_different_lengths():
     np.testing.assert_allclose(np.nansum(ds["spectrum"].values, -1), 1.0, rtol=1e-6)
     assert list(ds["n_tokens"].values) == [13, 4]
     assert np.isfinite(ds["eff_rank_last"].values).all()
+
+
+def test_ovr_probe_matches_scikit_learns_one_vs_rest():
+    """``multiclass="ovr"`` is TimeMAE's probe: scikit-learn's one-vs-rest L2 logistic regression
+    (C = 1) on standardised features; the multinomial default is a different classifier."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(1)
+    centres = rng.normal(scale=1.2, size=(4, 6))
+    y = rng.integers(0, 4, size=160)
+    X = centres[y] + rng.normal(size=(160, 6))
+    ref = make_pipeline(StandardScaler(), OneVsRestClassifier(LogisticRegression(C=1.0,
+                                                                                 tol=1e-10,
+                                                                                 max_iter=10_000)))
+    ref.fit(X[:100], y[:100])
+    ours = logistic_probe(X[:100], y[:100], X[100:], multiclass="ovr")
+    assert (ours == ref.predict(X[100:])).mean() >= 0.98
+    with pytest.raises(ValueError, match="unknown multiclass"):
+        logistic_probe(X[:100], y[:100], X[100:], multiclass="softmax")
+
+
+def test_chance_is_the_majority_class_rate_of_test():
+    data = common.Prepared("toy", np.zeros((4, 1, 8)), np.array([0, 0, 0, 1]),
+                           np.zeros((5, 1, 8)), np.array([1, 1, 1, 0, 2]), 3)
+    assert data.chance == pytest.approx(60.0)  # TEST's majority class (1), not TRAIN's (0)

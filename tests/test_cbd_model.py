@@ -132,3 +132,21 @@ def test_overfit_one_batch():
         loss.backward()
         opt.step()
     assert losses[-1] < losses[0] / 10
+
+
+def test_deviation_rows_revert_one_choice_each():
+    """The ablation's rows of ours switch exactly the setting their deviation names."""
+    from freqbook.models.cbd import DEVIATION_ROWS, TABLE2_ROWS
+
+    base_m, base_w = ModelConfig(res_init=None), LossWeights()
+    assert set(DEVIATION_ROWS).isdisjoint(TABLE2_ROWS) and len(TABLE2_ROWS) == 8
+    m, w = variant("fft_backward", base_m, base_w)
+    assert (m.fft_norm, w.fft_norm) == ("backward", "backward")
+    m, w = variant("time_all", base_m, base_w)
+    assert (m, w.time_region, w.fft_norm) == (base_m, "all", "ortho")
+    m, w = variant("res_alpha", base_m, base_w)
+    assert (m.res_init, w) == (1e-8, base_w)
+    model = CBDModel(2, 32, ModelConfig(d_model=16, heads=2, enc_layers=1, fft_norm="backward"))
+    assert all(block.fft_norm == "backward" for block in model.cbd)
+    with pytest.raises(ValueError, match="unknown fft_norm"):
+        ModelConfig(fft_norm="unitary")

@@ -52,7 +52,7 @@ def test_ablation_reading_follows_the_record():
                      "k_lp_acc": (("order", "seed"), np.array([[86.0, 87.0], [90.0, 91.0]]))},
                     coords={"variant": variants, "seed": [0, 1], "order": [1, 12]})
     text = report.ablation_reading(ds)
-    assert "number 1 of 4 rows by mean (89.50 %)" in text
+    assert "number 1 of 4 Table 2 rows by mean (89.50 %)" in text
     assert "differ by up to 6.00 points" in text
     assert "K = 12 has the best mean (the paper's best order)" in text
     assert "removing SER costs more than removing CIM (the paper's ordering)" in text

@@ -3,7 +3,9 @@
 Examples
 --------
 ``python -m freqbook run --profile smoke siren/01-image-fitting``
-    Execute one notebook at the smoke profile into ``build/notebooks``.
+    Execute one notebook at the smoke profile into ``build/notebooks``. On a terminal a run shows
+    an overall bar with an ETA, the cells being executed and the training bars; Ctrl-C stops it
+    and rerunning resumes.
 ``python -m freqbook build``
     Render the staged notebooks and the book pages into ``build/html``.
 ``python -m freqbook claims siren --profile cpu``
@@ -42,6 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                      help="inject another notebook parameter (repeatable)")
     run.add_argument("--force", action="store_true", help="ignore the cache")
+    run.add_argument("--display", choices=("auto", "bars", "lines"), default="auto",
+                     help="progress bars with ETA (a terminal's default) or one line per notebook")
 
     build = sub.add_parser("build", help="render the book into build/html")
     build.add_argument(
@@ -59,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns a process exit code. Errors are printed as one line."""
-    from freqbook.runner import RunError
+    from freqbook.runner import RunError, RunInterrupted
 
     args = _parser().parse_args(argv)
     try:
@@ -71,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
             extra = _parse_params(args.param)
             if args.seed is not None:
                 extra["seed"] = args.seed
-            runs = run_notebooks(args.notebooks, args.profile, extra, force=args.force)
+            runs = run_notebooks(args.notebooks, args.profile, extra, force=args.force,
+                                 display=args.display)
             total = sum(r.wall_s for r in runs if r.status == "ran")
             print(f"{len(runs)} notebook(s), {sum(r.status == 'ran' for r in runs)} executed "
                   f"in {total:.1f} s; executed copies in {stage_dir()}")
@@ -94,6 +99,12 @@ def main(argv: list[str] | None = None) -> int:
 
             check_profile(args.profile)
             print(claims_table(args.chapter, args.profile).to_markdown())
+    except RunInterrupted as err:
+        print(str(err), file=sys.stderr)
+        return 130  # the shell's code for Ctrl-C
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
     except (RunError, ProfileError, FileNotFoundError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -15,6 +15,7 @@ import ast
 import json
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 
 PACKAGE = "freqbook"
@@ -48,6 +49,12 @@ def _from_names(module: str, names: Iterable[str]) -> list[str]:
 
 def imports_of_source(source: str, module: str, is_package: bool) -> set[str]:
     """``freqbook`` modules imported by Python ``source`` of ``module`` (relative ones resolved)."""
+    return set(_imports_of_source(source, module, is_package))
+
+
+@lru_cache(maxsize=4096)
+def _imports_of_source(source: str, module: str, is_package: bool) -> frozenset[str]:
+    # Keyed by the source text: the runner fingerprints every notebook, parsing each module once.
     found: set[str] = set()
     package = module if is_package else module.rpartition(".")[0]
     for node in ast.walk(ast.parse(source)):
@@ -61,7 +68,7 @@ def imports_of_source(source: str, module: str, is_package: bool) -> set[str]:
                 target = node.module or ""
             if target.split(".")[0] == PACKAGE:
                 found.update(_from_names(target, (a.name for a in node.names)))
-    return found
+    return frozenset(found)
 
 
 def imports_of_notebook(path: Path) -> set[str]:

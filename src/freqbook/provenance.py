@@ -27,10 +27,14 @@ def repo_root() -> Path | None:
 
 @lru_cache(maxsize=1)
 def git_state() -> tuple[str, int]:
-    """``(sha, dirty)`` of the checkout; ``("unknown", 0)`` outside a git work tree."""
+    """``(sha, dirty)`` of the checkout.
+
+    Outside a git work tree (an installed wheel on Colab, an unpacked sdist) the revision is the
+    package version, ``"freqbook-<version>"``, so a record still says which code wrote it.
+    """
     root = repo_root()
     if root is None:
-        return "unknown", 0
+        return _package_revision(), 0
     try:
         sha = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
@@ -43,8 +47,14 @@ def git_state() -> tuple[str, int]:
             check=True,
         ).stdout
     except (OSError, subprocess.CalledProcessError):
-        return "unknown", 0
-    return sha or "unknown", int(bool(status.strip()))
+        return _package_revision(), 0
+    return sha or _package_revision(), int(bool(status.strip()))
+
+
+def _package_revision() -> str:
+    import freqbook
+
+    return f"freqbook-{freqbook.__version__}"
 
 
 def device_string(device: Any = None) -> str:

@@ -7,6 +7,14 @@ chapter's claims files. A notebook whose key equals the one
 stored beside its last successful executed copy is skipped. Executed copies replace the previous
 ones only on success (written to a temporary file first), so an interrupted run loses nothing
 that had finished. A failing cell stops the run with the notebook and the cell named.
+
+:func:`run_notebooks` (``make book``) holds a lock on the staging folder for the whole run, so a
+second run in the same checkout is refused with a one-line message naming the first (a crashed
+run's lock is recognised as stale: its process is gone). On a terminal it shows one overall bar over
+the notebooks whose ETA comes from each notebook's last recorded wall time, the cells of the
+notebook being executed, and the training bars of :mod:`freqbook.train` written by the kernel to a
+side file (never into the rendered notebook). Ctrl-C ends with the number of finished notebooks;
+rerunning resumes, as finished notebooks are cached.
 """
 
 from __future__ import annotations
@@ -28,10 +36,20 @@ from freqbook.profiles import DEFAULT_PROFILE, check_profile
 from freqbook.provenance import device_string, git_state, repo_root
 
 META_SUFFIX = ".run.json"
+KERNEL_LOG_SUFFIX = ".kernel.log"
 
 
 class RunError(RuntimeError):
     """A notebook could not be run; the message is one line naming notebook and cell."""
+
+
+class RunInterrupted(RunError):
+    """Ctrl-C during a run; the message says how many notebooks finished and how to resume."""
+
+    def __init__(self, message: str, finished: int, total: int) -> None:
+        super().__init__(message)
+        self.finished = finished
+        self.total = total
 
 
 def project_root() -> Path:
@@ -98,21 +116,24 @@ def code_fingerprint(notebook: Path | None = None) -> str:
     """sha256 over the ``freqbook`` sources and claims files a notebook can execute and render.
 
     With ``notebook``: the notebook's import closure inside ``freqbook``
-    (:func:`freqbook.codedeps.import_closure`) and its chapter's claims
-    (``data/claims/<chapter>.yaml`` and ``data/claims/<chapter>/``). Without: every source file
-    and every claims file.
+    (:func:`freqbook.codedeps.import_closure`), its chapter's claims
+    (``data/claims/<chapter>.yaml`` and ``data/claims/<chapter>/``) and deviation register
+    (``data/deviations/<chapter>.yaml``). Without: every source file and every data file.
     """
     root = project_root()
     src = root / "src"
     claims = root / "data" / "claims"
+    deviations = root / "data" / "deviations"
     if notebook is None:
-        files = [*(src / "freqbook").rglob("*.py"), *claims.rglob("*.yaml")]
+        files = [*(src / "freqbook").rglob("*.py"), *claims.rglob("*.yaml"),
+                 *deviations.rglob("*.yaml")]
     else:
         chapter = notebook.parent.name
         files = [
             *import_closure(src, imports_of_notebook(notebook)),
             *(claims / chapter).rglob("*.yaml"),
-            *[p for p in [claims / f"{chapter}.yaml"] if p.exists()],
+            *[p for p in [claims / f"{chapter}.yaml", deviations / f"{chapter}.yaml"]
+              if p.exists()],
         ]
     return _files_digest(files, root)
 
@@ -201,6 +222,38 @@ class NotebookRun:
     wall_s: float
 
 
+def _fresh(key: str, digest: str, profile: str) -> tuple[bool, dict[str, Any] | None]:
+    """Whether the staged copy of ``key`` is up to date for ``digest``; and its metadata."""
+    from freqbook.results.record import results_root
+
+    out, _ = staged_paths(key)
+    meta = read_meta(key)
+    fresh = meta is not None and meta.get("cache_key") == digest and out.exists()
+    if fresh and not meta.get("records"):
+        inputs = chapter_records_digest(results_root(), profile, key.split("/")[0])
+        fresh = meta.get("records_digest") == inputs  # a page that only reads records
+    return fresh, meta
+
+
+def _kernel_manager_class(log_path: Path):
+    """A kernel manager whose kernel writes its own stderr/stdout to ``log_path``.
+
+    The notebook's outputs are unaffected (ipykernel captures them separately); what goes to the
+    log is the kernel process's start-up warning about its TCP transport and, after Ctrl-C, the
+    errors of a kernel torn down mid-cell, which would otherwise land on the terminal.
+    """
+    from jupyter_client import AsyncKernelManager
+
+    class LoggedKernelManager(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+            with open(log_path, "ab") as handle:
+                kw.setdefault("stdout", handle)
+                kw.setdefault("stderr", handle)
+                await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    return LoggedKernelManager
+
+
 def run_notebook(
     key: str,
     profile: str = DEFAULT_PROFILE,
@@ -208,8 +261,13 @@ def run_notebook(
     *,
     force: bool = False,
     code: str | None = None,
+    cell_progress: bool | dict[str, Any] = False,
 ) -> NotebookRun:
-    """Execute one notebook (unless cached) and stage it; see the module docstring."""
+    """Execute one notebook (unless cached) and stage it; see the module docstring.
+
+    ``cell_progress`` is papermill's ``progress_bar`` (a bar over cells; a dict of tqdm options).
+    The kernel's own stderr goes to ``<name>.kernel.log`` beside the executed copy.
+    """
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -221,18 +279,16 @@ def run_notebook(
     check_parameters(src, parameters)
     digest = cache_key(src, parameters, code)
     out, meta_path = staged_paths(key)
-    meta = read_meta(key)
-    results = results_root()
-    inputs = chapter_records_digest(results, profile, key.split("/")[0])
-    fresh = meta is not None and meta.get("cache_key") == digest and out.exists()
-    if fresh and not meta.get("records") and meta.get("records_digest") != inputs:
-        fresh = False  # a page that only reads records: they changed since it ran
+    fresh, meta = _fresh(key, digest, profile)
     if fresh and not force:
         return NotebookRun(key, "cached", float(meta.get("wall_s", 0.0)))
 
+    results = results_root()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.stem + ".partial.ipynb")
     failed = out.with_name(out.stem + ".failed.ipynb")
+    kernel_log = out.with_name(out.stem + KERNEL_LOG_SUFFIX)
+    kernel_log.unlink(missing_ok=True)
     before = _records_snapshot(results)
     sha, dirty = git_state()  # the code the kernel imports is the code at the start
     start = time.perf_counter()
@@ -243,7 +299,8 @@ def run_notebook(
             parameters=parameters,
             kernel_name="python3",
             cwd=str(src.parent),
-            progress_bar=False,
+            progress_bar=cell_progress,
+            kernel_manager_class=_kernel_manager_class(kernel_log),
         )
     except PapermillExecutionError as err:
         os.replace(tmp, failed)
@@ -281,6 +338,54 @@ def run_notebook(
     return NotebookRun(key, "ran", wall)
 
 
+def last_wall_time(key: str, profile: str) -> float | None:
+    """Wall time of the last successful run of ``key`` at ``profile`` (``None``: never timed)."""
+    meta = read_meta(key)
+    if not meta or meta.get("profile") != profile or "wall_s" not in meta:
+        return None
+    return float(meta["wall_s"])
+
+
+def expected_times(
+    keys: Sequence[str], profile: str, extra: dict[str, Any] | None = None, *, force: bool = False
+) -> list[float | None]:
+    """Per notebook, the seconds it is expected to take in this run (see :func:`remaining`).
+
+    ``0`` for a notebook the cache will skip, its last wall time at ``profile`` for one that will
+    execute, ``None`` when it never ran at ``profile``. A page that only reads its chapter's
+    records re-executes whenever an earlier notebook of the chapter does.
+    """
+    parameters = {"profile": profile, **(extra or {})}
+    expected: list[float | None] = []
+    rerun_chapters: set[str] = set()
+    for key in keys:
+        chapter = key.split("/")[0]
+        fresh, meta = _fresh(key, cache_key(notebooks_dir() / f"{key}.ipynb", parameters), profile)
+        if fresh and not meta.get("records") and chapter in rerun_chapters:
+            fresh = False
+        if fresh and not force:
+            expected.append(0.0)
+        else:
+            rerun_chapters.add(chapter)
+            expected.append(last_wall_time(key, profile))
+    return expected
+
+
+def lock_path() -> Path:
+    """The run lock: one ``freqbook run`` at a time writes a staging folder."""
+    from freqbook.runlock import LOCK_NAME
+
+    return stage_dir() / LOCK_NAME
+
+
+def _shown(path: Path) -> str:
+    root = repo_root()
+    try:
+        return path.relative_to(root).as_posix() if root else str(path)
+    except ValueError:
+        return str(path)
+
+
 def run_notebooks(
     names: Sequence[str] = (),
     profile: str = DEFAULT_PROFILE,
@@ -288,21 +393,60 @@ def run_notebooks(
     *,
     force: bool = False,
     log=print,
+    display: str = "auto",
 ) -> list[NotebookRun]:
-    """Run the selected notebooks in order and print each one's wall time."""
+    """Run the selected notebooks in order, under the run lock, showing progress.
+
+    ``display``: ``bars`` (overall bar with ETA, cells, training bars), ``lines`` (one line per
+    notebook through ``log``) or ``auto`` (bars on a terminal).
+
+    Raises
+    ------
+    RunError
+        One line: another run holds the lock, or a notebook failed.
+    RunInterrupted
+        On Ctrl-C, saying how many notebooks finished; rerunning resumes from there.
+    """
+    from freqbook.runlock import LockHeld, locked
+    from freqbook.runprogress import PROGRESS_FILE_ENV, make_display
+
     check_profile(profile)
     keys = resolve(names)
     _absolutise_env()
     os.environ.setdefault("FREQBOOK_PROGRESS", "0")  # no widget bars in rendered notebooks
-    runs = []
-    for i, key in enumerate(keys, 1):
-        log(f"[{i}/{len(keys)}] {key} (profile {profile})")
-        run = run_notebook(key, profile, extra, force=force)
-        runs.append(run)
-        if run.status == "ran":
-            log(f"    done in {run.wall_s:.1f} s")
-        else:
-            log(f"    unchanged since last run ({run.wall_s:.1f} s then): skipped")
+    runs: list[NotebookRun] = []
+    current = ""
+    try:
+        with locked(lock_path(), f"the staging folder {_shown(stage_dir())}"):
+            expected = expected_times(keys, profile, extra, force=force)
+            shown = make_display(display, keys, expected, profile, log)
+            previous = os.environ.get(PROGRESS_FILE_ENV)
+            if shown.progress_file is not None:
+                os.environ[PROGRESS_FILE_ENV] = str(shown.progress_file.path)
+            try:
+                for i, key in enumerate(keys):
+                    current = key
+                    shown.start(i, key)
+                    run = run_notebook(key, profile, extra, force=force,
+                                       cell_progress=shown.cell_progress())
+                    runs.append(run)
+                    shown.finish(i, run.status, run.wall_s)
+            finally:
+                shown.close()
+                if previous is None:
+                    os.environ.pop(PROGRESS_FILE_ENV, None)
+                else:
+                    os.environ[PROGRESS_FILE_ENV] = previous
+    except LockHeld as err:
+        raise RunError(str(err)) from None
+    except KeyboardInterrupt:
+        raise RunInterrupted(
+            f"interrupted during {current}: {len(runs)} of {len(keys)} notebook(s) finished "
+            f"(kept in {_shown(stage_dir())}); rerun the same command to resume - finished "
+            "notebooks are skipped",
+            len(runs),
+            len(keys),
+        ) from None
     return runs
 
 

@@ -11,6 +11,7 @@ import os
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import torch
@@ -19,6 +20,33 @@ from tqdm.auto import tqdm
 
 class DivergenceError(RuntimeError):
     """The loss became NaN or infinite."""
+
+
+@lru_cache(maxsize=4)
+def _progress_sink(path: str):
+    return open(path, "a", buffering=1, encoding="utf-8")  # stays open while the kernel runs
+
+
+def progress_bar(iterable, *, desc: str, progress: bool | None = None, **kw):
+    """A tqdm bar over ``iterable`` for a training loop.
+
+    In a notebook or script the bar shows unless ``progress=False`` or ``FREQBOOK_PROGRESS=0``.
+    When the book runner executes a notebook it sets ``FREQBOOK_PROGRESS_FILE``: the bar is then
+    written as plain text to that file, which ``make book`` shows on the terminal, and nothing is
+    added to the notebook's outputs.
+    """
+    sink = os.environ.get("FREQBOOK_PROGRESS_FILE")
+    if sink and progress is not False:
+        try:
+            from tqdm.std import tqdm as text_tqdm
+
+            return text_tqdm(iterable, desc=desc, file=_progress_sink(sink), leave=False,
+                             mininterval=1.0, ncols=100, **kw)
+        except OSError:
+            pass
+    if progress is None:
+        progress = os.environ.get("FREQBOOK_PROGRESS", "1") != "0"
+    return tqdm(iterable, desc=desc, disable=not progress, leave=False, mininterval=1.0, **kw)
 
 
 def seed_everything(seed: int) -> torch.Generator:
@@ -95,7 +123,7 @@ def fit(
     desc
         Progress-bar label.
     progress
-        Show a tqdm bar (default: unless ``FREQBOOK_PROGRESS=0``).
+        Show a tqdm bar (default: unless ``FREQBOOK_PROGRESS=0``; see :func:`progress_bar`).
 
     Raises
     ------
@@ -105,11 +133,9 @@ def fit(
     import time
 
     opt = optimizer or make_adam(params, lr)
-    if progress is None:
-        progress = os.environ.get("FREQBOOK_PROGRESS", "1") != "0"
     hist = History()
     start = time.perf_counter()
-    bar = tqdm(range(steps), desc=desc, disable=not progress, leave=False, mininterval=1.0)
+    bar = progress_bar(range(steps), desc=desc, progress=progress)
     for step in bar:
         opt.zero_grad(set_to_none=True)
         loss, extra = step_fn()
@@ -123,7 +149,7 @@ def fit(
         loss.backward()
         opt.step()
         hist.append(value, extra)
-        if progress and step % 50 == 0:
+        if not bar.disable and step % 50 == 0:
             bar.set_postfix(loss=f"{value:.3g}")
     hist.wall_s = time.perf_counter() - start
     return hist

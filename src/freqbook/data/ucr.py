@@ -18,12 +18,14 @@ import numpy as np
 
 from freqbook.data.registry import DataError, fetch
 
-#: archive datasets the book has offline -> file extension (see ``MANIFEST-cbd.md``)
+#: archive datasets the book has offline -> file extension (``MANIFEST-cbd.md``, ``MANIFEST-nmvqtsg.md``)
 DATASETS: dict[str, str] = {
     "ArticularyWordRecognition": "ts",
     "BasicMotions": "ts",
+    "Crop": "tsv",
     "ECG5000": "tsv",
     "FingerMovements": "ts",
+    "GunPoint": "tsv",
     "JapaneseVowels": "ts",
 }
 SPLITS = ("TRAIN", "TEST")

@@ -6,6 +6,11 @@ Spec section 2.1: zero-pad the series to a multiple of the patch length ``P``; t
 scatter them back with a learnable mask token (``randn(D)``) and the positional table to form the
 decoder input ``Z (n, T, D)``. Downstream (linear probe, fine-tuning) the encoder sees every
 token and its output is mean-pooled over tokens.
+
+Departure (registered in ``data/deviations/cbd.yaml``): the positional table is added to *every*
+decoder input token, so a visible token carries it twice (once before the encoder, once after);
+TimeMAE's code adds it once to the visible tokens and once to the mask tokens only
+(``model/TimeMAE.py``, ``pretrain_forward``).
 """
 
 from __future__ import annotations
@@ -69,7 +74,10 @@ class MaskedEncoder(nn.Module):
         return self.run_blocks(self.tokens(x), return_attn)
 
     def encode_masked(self, x: torch.Tensor, mask: TokenMask) -> torch.Tensor:
-        """Encode the visible tokens and return the decoder input ``Z (n, T, D)``."""
+        """Encode the visible tokens and return the decoder input ``Z (n, T, D)``.
+
+        The positional table is added again to all ``T`` positions (visible ones included).
+        """
         h = self.run_blocks(gather_tokens(self.tokens(x), mask.visible))
         return scatter_tokens(h, mask.visible, self.n_tokens, self.mask_token) + self.pos
 

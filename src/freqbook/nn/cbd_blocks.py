@@ -14,6 +14,19 @@
 * :class:`CBDBlock` - FFT -> CIM -> SER -> IFFT in place of self-attention inside the same
   post-LN transformer shell as the encoder (Fig. 2b); ``use_cim``/``use_ser`` switch the units
   off for the ablation (``M = 1`` / ``p_K = 1``).
+
+Two departures from the paper's text, both registered in ``data/deviations/cbd.yaml``:
+
+* **FFT scaling.** Eqs. 2-3 define the unscaled forward DFT with ``1/T`` on the inverse (torch's
+  ``norm="backward"``); the book's default is the orthonormal ``norm="ortho"``. CIM is affine
+  and SER's softmax sees ``|Z_F|``, so the scale changes what both compute; ``fft_norm`` selects
+  either (the ablation record measures the difference).
+* **Where the recursion lives.** Eq. 13 writes the block recursion on the frequency
+  representation; here residual and LayerNorm act on the tokens after the inverse FFT, as in a
+  transformer block whose attention is replaced by the spectral operator.
+
+CIM follows Eq. 4 (``M = sigma(W_F Z_F + b_F)`` with a complex product); Eq. 5's printed
+imaginary part is not the imaginary part of a complex product, so it is not followed literally.
 """
 
 from __future__ import annotations
@@ -26,6 +39,8 @@ from torch import nn
 from freqbook.nn.transformer import FeedForward, ResidualLN
 
 SER_NORMS = ("softmax", "max")
+#: torch's FFT scalings: ``backward`` = Eqs. 2-3 of the paper, ``ortho`` = the book's default
+FFT_NORMS = ("ortho", "backward", "forward")
 
 
 class CIM(nn.Module):
@@ -141,16 +156,20 @@ class SER(nn.Module):
 class CBDBlock(nn.Module):
     """One CBD layer on tokens ``Z (n, T, D)``: spectral operator, then the FFN (Fig. 2b).
 
-    The spectral operator is ``irfft(SER(CIM(rfft(Z))), n=T)`` along tokens with ``norm="ortho"``
-    (spec section 2.3 step 4); residual + LayerNorm around it and around the FFN as in the
-    encoder blocks.
+    The spectral operator is ``irfft(SER(CIM(rfft(Z))), n=T)`` along tokens with the FFT scaling
+    ``fft_norm`` (``"ortho"`` by default; ``"backward"`` is the paper's Eqs. 2-3: unscaled forward,
+    ``1/T`` inverse); residual + LayerNorm around it and around the FFN as in the encoder blocks.
     """
 
     def __init__(self, d_model: int, n_tokens: int, order: int = 12, dropout: float = 0.2,
                  res_init: float | None = 1e-8, use_cim: bool = True, use_ser: bool = True,
-                 ser_pooled: bool = False, ser_norm: str = "softmax", ffn_mult: int = 4) -> None:
+                 ser_pooled: bool = False, ser_norm: str = "softmax", ffn_mult: int = 4,
+                 fft_norm: str = "ortho") -> None:
         super().__init__()
+        if fft_norm not in FFT_NORMS:
+            raise ValueError(f"unknown fft_norm {fft_norm!r}; valid: {', '.join(FFT_NORMS)}")
         self.n_tokens = int(n_tokens)
+        self.fft_norm = fft_norm
         self.cim = CIM(d_model) if use_cim else None
         self.ser = SER(n_tokens // 2 + 1, order, ser_pooled, ser_norm) if use_ser else None
         self.ffn = FeedForward(d_model, ffn_mult, dropout)
@@ -161,12 +180,12 @@ class CBDBlock(nn.Module):
         """FFT -> CIM -> SER -> IFFT along the token axis."""
         if z.shape[1] != self.n_tokens:
             raise ValueError(f"CBD block built for {self.n_tokens} tokens, got {z.shape[1]}")
-        zf = torch.fft.rfft(z, dim=1, norm="ortho")
+        zf = torch.fft.rfft(z, dim=1, norm=self.fft_norm)
         if self.cim is not None:
             zf = self.cim(zf)
         if self.ser is not None:
             zf = self.ser(zf)
-        return torch.fft.irfft(zf, n=self.n_tokens, dim=1, norm="ortho")
+        return torch.fft.irfft(zf, n=self.n_tokens, dim=1, norm=self.fft_norm)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:  # noqa: D102
         z = self.res1(z, self.spectral(z))

@@ -3,11 +3,17 @@ functions"; official code ``meta_modules.HyperNetwork`` / ``NeuralProcessImplici
 
 Three pieces, composed by :class:`SetHyperSiren`:
 
-* :class:`SetEncoder` - a ReLU MLP applied to every context pixel ``(x, y, value)`` and
-  mean-pooled over the context set into one latent code ``z`` (the "set encoder" row of the
-  paper's CelebA table; a conditional-neural-process style encoder);
+* :class:`SetEncoder` - an MLP applied to every context pixel ``(x, y, value)`` and mean-pooled
+  over the context set into one latent code ``z`` (the "set encoder" row of the paper's CelebA
+  table; a conditional-neural-process style encoder). Official default (``meta_modules.py``
+  ``NeuralProcessImplicit2DHypernet(encoder_nl='sine')``, line 58; ``modules.SetEncoder``,
+  lines 300-320 at commit 4df34ba): ``sin(30 .)`` after every linear layer, the last included,
+  and SIREN's hidden-layer initialisation ``U(+-sqrt(6/n)/30)`` on *all* its weights
+  (``sine_init``, also on the first layer; biases keep PyTorch's default);
 * :class:`HyperNetwork` - one small ReLU MLP per SIREN parameter tensor, mapping ``z`` to that
-  tensor (official: one hidden layer as wide as the latent);
+  tensor. Official (``meta_modules.py`` line 64: ``FCBlock(num_hidden_layers=1)``, which is an
+  input layer, one hidden-to-hidden layer and a linear output, ``modules.py`` lines 65-80): two
+  hidden ReLU layers, ``256 -> 256 -> 256 -> numel``;
 * :func:`batched_siren` - a functional SIREN ``sin(omega_0 (W x + b))`` evaluated with a different
   set of weights per sample through ``torch.baddbmm``; its parameter names and shapes are those of
   :class:`freqbook.nn.CoordinateMLP` (``activation="sine"``), so the weights of such a model can
@@ -92,8 +98,22 @@ def batched_siren(
     return torch.baddbmm(params["head.bias"].unsqueeze(1), h, params["head.weight"].transpose(1, 2))
 
 
+class Sine(nn.Module):
+    """``sin(omega_0 x)`` as a module (the official ``Sine`` with its fixed factor 30)."""
+
+    def __init__(self, omega_0: float = 30.0) -> None:
+        super().__init__()
+        self.omega_0 = float(omega_0)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sin(self.omega_0 * x)
+
+
+ENCODER_ACTIVATIONS = ("sine", "relu")
+
+
 class SetEncoder(nn.Module):
-    """Per-element ReLU MLP followed by a masked mean over the set (official ``SetEncoder``).
+    """Per-element MLP followed by a masked mean over the set (official ``SetEncoder``).
 
     Parameters
     ----------
@@ -103,19 +123,37 @@ class SetEncoder(nn.Module):
         Size of the pooled code (official: 256).
     hidden_features, hidden_layers
         Width and number of hidden-to-hidden layers of the element MLP (official: 256 and 2).
-        Every linear layer, the last included, is followed by a ReLU; Kaiming-normal weights.
+        Every linear layer, the last included, is followed by the activation.
+    activation
+        ``"sine"`` (official default): ``sin(30 .)`` with weights ``U(+-sqrt(6/n)/30)`` on every
+        layer (SIREN's hidden-layer rule, paper Sec. 3.2); ``"relu"``: ReLU with Kaiming-normal
+        weights (the official ``nonlinearity='relu'`` option).
     """
 
     def __init__(
-        self, in_features: int, latent_dim: int, hidden_features: int = 256, hidden_layers: int = 2
+        self,
+        in_features: int,
+        latent_dim: int,
+        hidden_features: int = 256,
+        hidden_layers: int = 2,
+        activation: str = "sine",
     ) -> None:
         super().__init__()
+        if activation not in ENCODER_ACTIVATIONS:
+            raise ValueError(f"activation must be one of {ENCODER_ACTIVATIONS}, got {activation!r}")
+        self.activation = activation
         sizes = [in_features] + [hidden_features] * (hidden_layers + 1) + [latent_dim]
         layers: list[nn.Module] = []
         for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
             linear = nn.Linear(n_in, n_out)
-            nn.init.kaiming_normal_(linear.weight, nonlinearity="relu", mode="fan_in")
-            layers += [linear, nn.ReLU()]
+            if activation == "sine":
+                bound = math.sqrt(6.0 / n_in) / 30.0
+                with torch.no_grad():
+                    linear.weight.uniform_(-bound, bound)
+                layers += [linear, Sine(30.0)]
+            else:
+                nn.init.kaiming_normal_(linear.weight, nonlinearity="relu", mode="fan_in")
+                layers += [linear, nn.ReLU()]
         self.net = nn.Sequential(*layers)
 
     def forward(self, elements: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
@@ -137,7 +175,9 @@ class HyperNetwork(nn.Module):
     shapes
         Target tensor names and shapes (e.g. :func:`siren_param_shapes`).
     hidden_features, hidden_layers
-        Width and number of hidden layers of each MLP (official: ``latent_dim`` and 1).
+        Width and number of hidden ReLU layers of each MLP (official: 256 and 2, i.e.
+        ``latent -> 256 -> 256 -> numel``; the official ``FCBlock(num_hidden_layers=1)`` counts
+        only the hidden-to-hidden layers).
     """
 
     def __init__(
@@ -145,7 +185,7 @@ class HyperNetwork(nn.Module):
         latent_dim: int,
         shapes: Mapping[str, tuple[int, ...]],
         hidden_features: int | None = None,
-        hidden_layers: int = 1,
+        hidden_layers: int = 2,
     ) -> None:
         super().__init__()
         hidden = hidden_features or latent_dim
@@ -199,6 +239,10 @@ class SetHyperSiren(nn.Module):
         Hidden-to-hidden layers of the set encoder (official: 2).
     omega_0
         SIREN frequency factor for every layer (official: 30).
+    encoder_activation
+        Activation of the set encoder (official: ``"sine"``, see :class:`SetEncoder`).
+    hyper_layers
+        Hidden ReLU layers of each per-parameter hypernetwork MLP (official: 2).
     """
 
     def __init__(
@@ -210,12 +254,15 @@ class SetHyperSiren(nn.Module):
         *,
         encoder_layers: int = 2,
         omega_0: float = 30.0,
+        encoder_activation: str = "sine",
+        hyper_layers: int = 2,
     ) -> None:
         super().__init__()
         self.omega_0 = float(omega_0)
         self.shapes = siren_param_shapes(2, channels, hidden_features, hidden_layers)
-        self.encoder = SetEncoder(2 + channels, latent_dim, latent_dim, encoder_layers)
-        self.hyper = HyperNetwork(latent_dim, self.shapes, latent_dim, 1)
+        self.encoder = SetEncoder(2 + channels, latent_dim, latent_dim, encoder_layers,
+                                  encoder_activation)
+        self.hyper = HyperNetwork(latent_dim, self.shapes, latent_dim, hyper_layers)
 
     def forward(
         self,

@@ -195,12 +195,19 @@ class Claim:
 
 
 def claims_dir() -> Path:
-    """``$FREQBOOK_CLAIMS``, else ``<checkout>/data/claims``, else ``./data/claims``."""
+    """``$FREQBOOK_CLAIMS``, else ``<checkout>/data/claims``, else the copy shipped in the wheel.
+
+    ``data/claims/`` is the one place claims are edited; a wheel carries a copy of it made at build
+    time (``freqbook/_bookdata/claims``, see ``setup.py``), so a notebook run outside the checkout
+    (Colab, ``pip install``) reads the same files.
+    """
     env = os.environ.get("FREQBOOK_CLAIMS")
     if env:
         return Path(env).expanduser()
     root = provenance.repo_root()
-    return (root if root is not None else Path.cwd()) / "data" / "claims"
+    if root is not None:
+        return root / "data" / "claims"
+    return Path(__file__).resolve().parents[1] / "_bookdata" / "claims"
 
 
 def _parse_check(raw: Any, fail: Callable[[str], NoReturn]) -> Check:

@@ -16,6 +16,7 @@ notebook plots.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import torch
@@ -25,7 +26,7 @@ from freqbook.data.masking import random_token_mask, time_mask
 from freqbook.experiments.cbd import common
 from freqbook.models.cbd import freq_mse, time_mse
 from freqbook.nn.cbd_blocks import CIM, SER, bernstein_basis
-from freqbook.profiles import pick
+from freqbook.profiles import config_for as _config_for
 from freqbook.train import seed_everything
 
 
@@ -43,10 +44,9 @@ class MethodConfig:
 PROFILES = {"smoke": MethodConfig(), "cpu": MethodConfig(), "paper": MethodConfig()}
 
 
-def config_for(profile: str, seed: int = 0) -> MethodConfig:
-    """The profile's config (identical for every profile: nothing here is trained)."""
-    cfg = pick(PROFILES, profile)
-    return MethodConfig(**{**cfg.__dict__, "seeds": (seed,)})
+#: ``config_for(profile, seed=0)``: the profile's config (identical for every profile: nothing
+#: here is trained), its seed set to ``seed``
+config_for = partial(_config_for, PROFILES)
 
 
 def toy_tokens(tokens: int, d_model: int, seed: int) -> torch.Tensor:
@@ -134,4 +134,4 @@ def run(cfg: MethodConfig, *, progress: bool | None = None) -> xr.Dataset:
 
 def run_and_record(cfg: MethodConfig, profile: str, *, progress: bool | None = None):
     """:func:`run` and save the record ``cbd/method``; returns ``(ds, path)``."""
-    return common.run_and_record(run, cfg, profile, "method", [], progress=progress)
+    return common.record(run, cfg, profile, "method", [], progress=progress)

@@ -3,17 +3,21 @@
 For every dataset and seed: pre-train vanilla MTM (Table 2 row 1: temporal decoder, ``L_T^re``
 only) and CBD (both decoders, the full Eq. 14) on the TRAIN split without labels; then
 
-* **linear probe** - logistic regression on the frozen, mean-pooled encoder (trained on all of
-  TRAIN, scored on TEST; no model selection at all: the last pre-training epoch is used);
+* **linear probe** - multinomial logistic regression on the frozen, mean-pooled encoder (trained
+  on all of TRAIN, scored on TEST; no model selection at all: the last pre-training epoch is
+  used); TimeMAE's one-vs-rest probe is scored too (``lp_acc_ovr``), so the difference of the
+  two protocols is measured;
 * **fine-tune** - encoder + linear head on 80 % of TRAIN, epoch chosen on the other 20 %
   (the base code selects on TEST; spec pitfall P6), scored on TEST;
 * anchors on the same splits: the same probe on a *randomly initialised* encoder, the
-  majority-class rate, and MiniRocket (aeon's ``MiniRocketClassifier``, :mod:`.minirocket`).
+  majority-class rate of TEST (``chance``), and MiniRocket (aeon's ``MiniRocketClassifier``,
+  :mod:`.minirocket`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import xarray as xr
@@ -24,7 +28,7 @@ from freqbook.experiments.cbd.minirocket import minirocket_accuracy
 from freqbook.experiments.cbd.probe import evaluate_probe, finetune
 from freqbook.experiments.cbd.training import OptimConfig, encode, pretrain
 from freqbook.models.cbd import CBDModel, LossWeights, ModelConfig, variant
-from freqbook.profiles import pick
+from freqbook.profiles import config_for as _config_for
 from freqbook.train import default_device, seed_everything
 
 METHODS = ("mtm", "cbd")
@@ -89,10 +93,8 @@ PROFILES: dict[str, Table1Config] = {
 }
 
 
-def config_for(profile: str, seed: int = 0) -> Table1Config:
-    """The profile's config with its seeds shifted so that ``seed`` is the first one."""
-    cfg = pick(PROFILES, profile)
-    return Table1Config(**{**cfg.__dict__, "seeds": tuple(seed + s for s in range(len(cfg.seeds)))})
+#: ``config_for(profile, seed=0)``: the profile's config, seeds shifted to start at ``seed``
+config_for = partial(_config_for, PROFILES)
 
 
 def build(cfg: Table1Config, method: str, n_channels: int, length: int
@@ -108,15 +110,16 @@ def run(cfg: Table1Config, *, progress: bool | None = None) -> xr.Dataset:
     Returns
     -------
     xarray.Dataset
-        ``lp_acc, lp_f1, ft_acc, ft_acc_last, ft_epoch, pretrain_s, final_loss(dataset, method,
-        seed)``; ``loss(dataset, method, seed, epoch)`` (NaN past a dataset's epochs);
+        ``lp_acc, lp_f1, lp_acc_ovr, ft_acc, ft_acc_last, ft_epoch, pretrain_s,
+        final_loss(dataset, method, seed)``; ``loss(dataset, method, seed, epoch)`` (NaN past a
+        dataset's epochs);
         ``random_lp_acc, minirocket_acc(dataset, seed)``; ``chance, n_train, n_test(dataset)``.
     """
     device = default_device()
     nd, nm, ns = len(cfg.datasets), len(cfg.methods), len(cfg.seeds)
     max_ep = max([cfg.optim.epochs, *[e for _, e in cfg.epochs_override]])
     shape = (nd, nm, ns)
-    lp, f1, ft, ft_last, ft_ep, walls, final = (np.full(shape, np.nan) for _ in range(7))
+    lp, f1, ft, ft_last, ft_ep, walls, final, ovr = (np.full(shape, np.nan) for _ in range(8))
     curves = np.full((*shape, max_ep), np.nan)
     rnd, mr = np.full((nd, ns), np.nan), np.full((nd, ns), np.nan)
     chance, n_tr, n_te = np.zeros(nd), np.zeros(nd, np.int64), np.zeros(nd, np.int64)
@@ -139,9 +142,9 @@ def run(cfg: Table1Config, *, progress: bool | None = None) -> xr.Dataset:
                                 desc=f"{name} {method} s{seed}", progress=progress)
                 curves[d, m, s, : len(hist.loss)] = hist.loss
                 walls[d, m, s], final[d, m, s] = hist.wall_s, hist.loss[-1]
-                lp[d, m, s], f1[d, m, s] = evaluate_probe(
-                    encode(model, data.X_train), data.y_train, encode(model, data.X_test),
-                    data.y_test)
+                f_tr, f_te = encode(model, data.X_train), encode(model, data.X_test)
+                lp[d, m, s], f1[d, m, s] = evaluate_probe(f_tr, data.y_train, f_te, data.y_test)
+                ovr[d, m, s] = evaluate_probe(f_tr, data.y_train, f_te, data.y_test, "ovr")[0]
                 if do_ft:
                     res = finetune(model.encoder, data.n_classes, data.X_train[tr_idx],
                                    data.y_train[tr_idx], data.X_train[va_idx],
@@ -158,6 +161,10 @@ def run(cfg: Table1Config, *, progress: bool | None = None) -> xr.Dataset:
         {
             "lp_acc": (dms, lp, {**pct, "long_name": "linear-probe test accuracy"}),
             "lp_f1": (dms, f1, {**pct, "long_name": "linear-probe macro-F1"}),
+            "lp_acc_ovr": (dms, ovr, {**pct, "long_name": "linear-probe accuracy, one-vs-rest "
+                                                          "(TimeMAE's probe)"}),
+            "probe_ovr_effect": (dms, ovr - lp, {"units": "points", "long_name":
+                                                 "one-vs-rest minus multinomial probe accuracy"}),
             "ft_acc": (dms, ft, {**pct, "long_name": "fine-tune test accuracy, val-chosen epoch"}),
             "ft_acc_last": (dms, ft_last, {**pct, "long_name": "fine-tune test acc, last epoch"}),
             "ft_epoch": (dms, ft_ep, {"long_name": "fine-tune epoch chosen on validation"}),
@@ -166,7 +173,8 @@ def run(cfg: Table1Config, *, progress: bool | None = None) -> xr.Dataset:
             "loss": ((*dms, "epoch"), curves, {"long_name": "pre-training loss (epoch mean)"}),
             "random_lp_acc": (("dataset", "seed"), rnd, {**pct, "long_name": "probe, untrained"}),
             "minirocket_acc": (("dataset", "seed"), mr, pct),
-            "chance": (("dataset",), chance, {**pct, "long_name": "majority-class accuracy"}),
+            "chance": (("dataset",), chance,
+                       {**pct, "long_name": "majority-class rate of the TEST labels"}),
             "n_train": (("dataset",), n_tr),
             "n_test": (("dataset",), n_te),
             "loss_ratio": (dms, final / curves[..., 0], {"long_name": "last / first epoch loss"}),
@@ -180,4 +188,4 @@ def run(cfg: Table1Config, *, progress: bool | None = None) -> xr.Dataset:
 
 def run_and_record(cfg: Table1Config, profile: str, *, progress: bool | None = None):
     """:func:`run` and save the record ``cbd/table1``; returns ``(ds, path)``."""
-    return common.run_and_record(run, cfg, profile, "table1", cfg.datasets, progress=progress)
+    return common.record(run, cfg, profile, "table1", cfg.datasets, progress=progress)

@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from freqbook.models.cbd import CBDModel, LossWeights
-from freqbook.train import DivergenceError, seed_everything
+from freqbook.train import DivergenceError, progress_bar, seed_everything
 
 
 @dataclass(frozen=True)
@@ -68,8 +67,7 @@ def pretrain(model: CBDModel, X: np.ndarray, weights: LossWeights, opt: OptimCon
     optim = make_adamw(model.parameters(), opt)
     hist = PretrainHistory()
     tic = time.perf_counter()
-    bar = tqdm(range(1, opt.epochs + 1), desc=desc, disable=not _progress(progress), leave=False,
-               mininterval=1.0)
+    bar = progress_bar(range(1, opt.epochs + 1), desc=desc, progress=progress)
     for epoch in bar:
         model.train()
         order = torch.randperm(data.shape[0], generator=gen)

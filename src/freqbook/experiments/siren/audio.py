@@ -35,6 +35,8 @@ from freqbook.data.audio import load_wav
 from freqbook.metrics import psnr
 from freqbook.models.siren import build_model
 from freqbook.nn import nyquist_frequencies
+from freqbook.plotting import PALETTE as _PALETTE
+from freqbook.plotting import colour as _colour
 from freqbook.profiles import pick
 from freqbook.train import default_device, fit, seed_everything
 
@@ -277,7 +279,11 @@ def run_and_record(cfg: AudioFitConfig, profile: str, *, progress: bool | None =
 
 
 # ----------------------------------------------------------------------------- plots and players
-COLOURS = {"siren": "#d62728", "relu": "#7f7f7f", "relu_pe": "#1f77b4", "relu_pe_unit": "#17becf"}
+#: the book's colour-blind-safe palette (freqbook.plotting); the target alone is black
+COLOURS = {m: _colour(m, i) for i, m in enumerate(("siren", "relu", "relu_pe"))}
+COLOURS["relu_pe_unit"] = _PALETTE[5]  # sky blue, distinct from the official ReLU + P.E.
+#: shortest listening time of a player (s); a shorter fitted window is repeated to reach it
+MIN_LISTEN_S = 2.0
 
 
 def _names(ds: xr.Dataset) -> tuple[list[str], list[str]]:
@@ -388,12 +394,33 @@ def summary_table(ds: xr.Dataset):
     return table.rename(index=AUDIO_LABELS, level="model")
 
 
-def players(ds: xr.Dataset, clip: str) -> list[tuple[str, object]]:
-    """``(label, IPython Audio)`` for the target and each fit of ``clip``, clipped to [-1, 1]."""
+def listen_repeats(n_samples: int, rate: int, min_s: float = MIN_LISTEN_S) -> int:
+    """How many times a window of ``n_samples`` is played in a row to last at least ``min_s``."""
+    if n_samples <= 0 or rate <= 0:
+        raise ValueError(f"need a non-empty window and a positive rate, got {n_samples}, {rate}")
+    return max(1, int(np.ceil(min_s * rate / n_samples)))
+
+
+def players(ds: xr.Dataset, clip: str,
+            min_s: float = MIN_LISTEN_S) -> list[tuple[str, object]]:
+    """``(label, IPython Audio)`` for the target and each fit of ``clip``, clipped to [-1, 1].
+
+    The fitted window is played :func:`listen_repeats` times in a row so that every player lasts
+    at least ``min_s`` seconds (a network is never evaluated outside the window it was trained
+    on); a window that is already long enough (``paper``: the whole clip) is played once. The
+    window's ends are faded over 5 ms so that the repeats do not click.
+    """
     from IPython.display import Audio
 
     t_ms, target = _clip_arrays(ds, clip)
     rate = int(ds["rate"].sel(clip=clip))
+    reps = listen_repeats(t_ms.size, rate, min_s)
+    fade = np.ones(t_ms.size)
+    k = min(int(0.005 * rate), t_ms.size // 4)
+    if reps > 1 and k > 0:
+        ramp = np.linspace(0.0, 1.0, k)
+        fade[:k], fade[-k:] = ramp, ramp[::-1]
     waves = [("target", target)] + [(AUDIO_LABELS.get(m, m), ds["fit"].sel(
         {"clip": clip, "method": m}).values[: t_ms.size]) for m in _names(ds)[0]]
-    return [(name, Audio(np.clip(w, -1, 1), rate=rate, normalize=False)) for name, w in waves]
+    return [(name, Audio(np.tile(np.clip(w, -1, 1) * fade, reps), rate=rate, normalize=False))
+            for name, w in waves]

@@ -12,12 +12,12 @@ of 256² coordinates (3 per epoch at 150 000 samples); :func:`.common.train` is 
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
 
+from freqbook import profiles
 from freqbook.experiments.winner.audio_runs import clip_sha, fit_clips
 from freqbook.experiments.winner.common import (
     CLIP_FILES,
@@ -27,8 +27,8 @@ from freqbook.experiments.winner.common import (
     NetSpec,
     check_names,
 )
-from freqbook.profiles import pick
-from freqbook.train import default_device
+from freqbook.experiments.winner.tables import SUMMARY_SOURCE, method_table, paper_values_note
+from freqbook.results.record import run_and_record as _record
 
 ALL_CLIPS = tuple(CLIP_FILES)
 #: paper values known for the table (third-party summary of 2509.12980, Table 1; peak PSNR dB)
@@ -85,10 +85,8 @@ PROFILES: dict[str, AudioTableConfig] = {
 
 
 def config_for(profile: str, seed: int = 0) -> AudioTableConfig:
-    """The profile's config with its seeds shifted so that ``seed`` is the first one."""
-    cfg = pick(PROFILES, profile)
-    return AudioTableConfig(**{**cfg.__dict__,
-                               "seeds": tuple(seed + s for s in range(len(cfg.seeds)))})
+    """The profile's config, seeds starting at ``seed`` (:func:`freqbook.profiles.config_for`)."""
+    return profiles.config_for(PROFILES, profile, seed)
 
 
 def run(cfg: AudioTableConfig, *, progress: bool | None = None) -> xr.Dataset:
@@ -114,14 +112,9 @@ def run(cfg: AudioTableConfig, *, progress: bool | None = None) -> xr.Dataset:
 
 def run_and_record(cfg: AudioTableConfig, profile: str, *, progress: bool | None = None):
     """:func:`run` and save the record ``winner/audio``; returns ``(ds, path)``."""
-    from freqbook.results import save_record
-
-    tic = time.perf_counter()
-    ds = run(cfg, progress=progress)
-    path = save_record(ds, paper="winner", experiment="audio", profile=profile, config=cfg,
-                       seeds=list(cfg.seeds), wall_s=time.perf_counter() - tic,
-                       device=str(default_device()), data_sha256=clip_sha(cfg.clips))
-    return ds, path
+    return _record(run, cfg, paper="winner",
+                   experiment="audio", profile=profile, progress=progress,
+                   data_sha256=lambda: clip_sha(cfg.clips))
 
 
 def control_table(ds: xr.Dataset):
@@ -137,11 +130,15 @@ def control_table(ds: xr.Dataset):
                 "stretched to [-1, 1]": float(ds["ctrl_peak_psnr"].sel(
                     {"ctrl_clip": c, "method": m})),
                 "all-zero output": float(ds["ctrl_zero_psnr"].sel(ctrl_clip=c))}
-    return pd.DataFrame(rows).T
+    df = pd.DataFrame(rows).T
+    df.index.names = ["clip", "method"]
+    return df.style.format("{:.1f}").set_caption(
+        "Peak PSNR (dB, WINNER convention), seed 0: the window at the paper's spacing and "
+        "stretched to [-1, 1]")
 
 
 def clip_table(ds: xr.Dataset):
-    """Per clip: rate, centroid, noise scales, window start and the all-zero PSNR."""
+    """Per clip: rate, centroid, noise scales, window start and the all-zero PSNR (a Styler)."""
     import pandas as pd
 
     rows = {str(c): {"rate (Hz)": int(ds["rate"].sel(clip=c)),
@@ -151,7 +148,11 @@ def clip_table(ds: xr.Dataset):
                      "window start": int(ds["start"].sel(clip=c)),
                      "all-zero PSNR (dB)": float(ds["zero_psnr"].sel(clip=c))}
             for c in ds["clip"].values}
-    return pd.DataFrame(rows).T
+    df = pd.DataFrame(rows).T
+    df.index.name = "clip"
+    return df.style.format({"rate (Hz)": "{:,.0f}", "ψ (1 = Nyquist)": "{:.3f}",
+                            "centroid (Hz)": "{:,.0f}", "s0": "{:.0f}", "s1": "{:.2f}",
+                            "window start": "{:,.0f}", "all-zero PSNR (dB)": "{:.1f}"})
 
 
 def missing_table():
@@ -161,26 +162,17 @@ def missing_table():
     return pd.DataFrame({"why missing": MISSING_CLIPS})
 
 
-def psnr_table(ds: xr.Dataset, variable: str = "peak_psnr", with_paper: bool = True):
-    """Clips x methods, ``mean ± sd`` over seeds of ``variable``; paper values beside them."""
-    import pandas as pd
+def psnr_table(ds: xr.Dataset, variable: str = "peak_psnr"):
+    """Clips x methods, ``mean ± sd`` over seeds of ``variable`` (paper values:
+    :func:`paper_note`)."""
+    what = {"peak_psnr": "Peak PSNR (dB, WINNER convention)",
+            "final_psnr_siren": "Final PSNR (dB, SIREN convention)"}.get(variable, variable)
+    return method_table(ds, variable, "clip", f"{what}, mean ± sd over seeds.")
 
-    cells: dict[str, dict[str, str]] = {}
-    for m in ds["method"].values:
-        col = {}
-        for c in ds["clip"].values:
-            v = ds[variable].sel({"clip": c, "method": m}).values
-            v = v[np.isfinite(v)]
-            text = ("not run" if v.size == 0 else f"{v[0]:.2f} (1 seed)" if v.size == 1
-                    else f"{v.mean():.2f} ± {v.std(ddof=1):.2f}")
-            col[str(c)] = text
-        cells[LABELS[str(m)]] = col
-        if with_paper and variable == "peak_psnr":
-            cells[f"{LABELS[str(m)]}: paper"] = {
-                str(c): (f"≈{PAPER_VALUES[(str(c), str(m))]:g} (third-party summary)"
-                         if (str(c), str(m)) in PAPER_VALUES else "paper value not available")
-                for c in ds["clip"].values}
-    return pd.DataFrame(cells)
+
+def paper_note(ds: xr.Dataset) -> str:
+    """The known paper values (bach, third-party summary) beside ours, as Markdown."""
+    return paper_values_note(ds, "clip", PAPER_VALUES, "peak_psnr", SUMMARY_SOURCE)
 
 
 def plot_bars(ds: xr.Dataset):

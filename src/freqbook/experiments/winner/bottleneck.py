@@ -14,12 +14,12 @@ Windows keep the whole target's coordinate spacing; noise scales come from the w
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
 
+from freqbook import profiles
 from freqbook.experiments.winner.audio_runs import clip_sha, fit_clips
 from freqbook.experiments.winner.common import (
     CLIP_FILES,
@@ -30,8 +30,7 @@ from freqbook.experiments.winner.common import (
     amplitude_spectrum,
     check_names,
 )
-from freqbook.profiles import pick
-from freqbook.train import default_device
+from freqbook.results.record import run_and_record as _record
 
 
 @dataclass(frozen=True)
@@ -83,10 +82,8 @@ PROFILES: dict[str, BottleneckConfig] = {
 
 
 def config_for(profile: str, seed: int = 0) -> BottleneckConfig:
-    """The profile's config with its seeds shifted so that ``seed`` is the first one."""
-    cfg = pick(PROFILES, profile)
-    return BottleneckConfig(**{**cfg.__dict__,
-                               "seeds": tuple(seed + s for s in range(len(cfg.seeds)))})
+    """The profile's config, seeds starting at ``seed`` (:func:`freqbook.profiles.config_for`)."""
+    return profiles.config_for(PROFILES, profile, seed)
 
 
 def run(cfg: BottleneckConfig, *, progress: bool | None = None) -> xr.Dataset:
@@ -100,14 +97,9 @@ def run(cfg: BottleneckConfig, *, progress: bool | None = None) -> xr.Dataset:
 
 def run_and_record(cfg: BottleneckConfig, profile: str, *, progress: bool | None = None):
     """:func:`run` and save the record ``winner/bottleneck``; returns ``(ds, path)``."""
-    from freqbook.results import save_record
-
-    tic = time.perf_counter()
-    ds = run(cfg, progress=progress)
-    path = save_record(ds, paper="winner", experiment="bottleneck", profile=profile, config=cfg,
-                       seeds=list(cfg.seeds), wall_s=time.perf_counter() - tic,
-                       device=str(default_device()), data_sha256=clip_sha(cfg.clips))
-    return ds, path
+    return _record(run, cfg, paper="winner",
+                   experiment="bottleneck", profile=profile, progress=progress,
+                   data_sha256=lambda: clip_sha(cfg.clips))
 
 
 # ----------------------------------------------------------------------------- plots and players
@@ -115,31 +107,45 @@ def _valid(ds: xr.Dataset, clip: str) -> np.ndarray:
     return np.isfinite(ds["target"].sel(clip=clip).values)
 
 
+#: curve styles of :func:`plot_curves`: the control is dashed and thin and drawn on top of the
+#: thick SIREN line, so where both sit at the all-zero level each stays visible
+_CURVE_STYLE = {"siren": dict(lw=2.6, ls="-", zorder=2), "winner": dict(lw=1.6, ls="-", zorder=3),
+                "siren30": dict(lw=1.3, ls=(0, (4, 2)), zorder=4)}
+
+
 def plot_curves(ds: xr.Dataset):
-    """PSNR (WINNER convention) vs step per clip, mean ± sd over seeds; dotted: silence."""
+    """PSNR (WINNER convention) vs step per clip, mean ± sd over seeds; dotted: silence.
+
+    One legend below the panels (it never covers a curve)."""
     import matplotlib.pyplot as plt
 
     clips = [str(c) for c in ds["clip"].values]
-    fig, axes = plt.subplots(1, len(clips), figsize=(4.4 * len(clips), 3.3), squeeze=False)
+    fig, axes = plt.subplots(1, len(clips), figsize=(3.6 * len(clips), 3.4), squeeze=False)
+    handles: dict[str, object] = {}
     for ax, clip in zip(axes[0], clips, strict=True):
         for method in ds["method"].values:
             c = ds["psnr"].sel({"clip": clip, "method": method}).dropna("seed", how="all")
             mean, steps = c.mean("seed").values, ds["step"].values + 1
             m = str(method)
-            ax.plot(steps, mean, color=COLOURS[m], lw=1.4,
-                    label=LABELS[m] + (f" ({c.sizes['seed']} seeds)" if c.sizes["seed"] > 1
-                                       else " (1 seed)"))
+            style = _CURVE_STYLE.get(m, dict(lw=1.4, ls="-", zorder=2))
+            (line,) = ax.plot(steps, mean, color=COLOURS[m], **style,
+                              label=LABELS[m] + (f" ({c.sizes['seed']} seeds)"
+                                                 if c.sizes["seed"] > 1 else " (1 seed)"))
+            handles.setdefault(m, line)
             if c.sizes["seed"] > 1:
                 sd = c.std("seed", ddof=1).values
-                ax.fill_between(steps, mean - sd, mean + sd, color=COLOURS[m], alpha=0.2, lw=0)
+                ax.fill_between(steps, mean - sd, mean + sd, color=COLOURS[m], alpha=0.2, lw=0,
+                                zorder=1)
         zero = float(ds["zero_psnr"].sel(clip=clip))
-        ax.axhline(zero, color="k", ls=":", lw=1)
-        ax.text(1, zero + 0.8, "all-zero output", fontsize=7)
+        ax.axhline(zero, color="k", ls=":", lw=1, zorder=1)
+        ax.annotate("all-zero output", (1, zero), xytext=(2, -10), textcoords="offset points",
+                    fontsize=8)
         ax.set_title(f"{clip} (ψ = {float(ds['psi'].sel(clip=clip)):.3f})")
         ax.set_xlabel("Adam step (= epoch, full batch)")
         ax.set_ylabel("PSNR (dB, WINNER convention)")
-        ax.legend(fontsize=7, loc="upper left")
-    fig.tight_layout()
+    fig.legend(list(handles.values()), [h.get_label() for h in handles.values()],
+               loc="lower center", ncol=min(3, len(handles)), fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     return fig
 
 

@@ -61,7 +61,7 @@ METHODS = ("siren", "winner", "finer", "wire", "gauss", "relu_pe")
 LABELS = {"siren": "SIREN", "winner": "SIREN² (WINNER)", "finer": "FINER", "wire": "WIRE",
           "gauss": "Gauss", "relu_pe": "ReLU + P.E.", "siren30": "SIREN, first ω0 = 30"}
 COLOURS = {"siren": "#d62728", "winner": "#2ca02c", "finer": "#9467bd", "wire": "#8c564b",
-           "gauss": "#e377c2", "relu_pe": "#1f77b4", "siren30": "#ff7f0e"}
+           "gauss": "#e377c2", "relu_pe": "#1f77b4", "siren30": "#0072b2"}
 CONV_WINNER = "WINNER: [-1,1] data, peak 1, 20 log10(1/sqrt(MSE)), no clipping"
 CONV_SIREN = "SIREN: [-1,1] data, prediction clipped, 10 log10(2^2/MSE)"
 

@@ -18,12 +18,12 @@ the final-minus-peak gap of every fit made here.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
 
+from freqbook import profiles
 from freqbook.experiments.winner.audio_runs import prepare_clip
 from freqbook.experiments.winner.common import (
     CLIP_FILES,
@@ -40,7 +40,7 @@ from freqbook.experiments.winner.common import (
 from freqbook.experiments.winner.image_table import crop_target
 from freqbook.models.siren import build_model
 from freqbook.models.winner import perturb_
-from freqbook.profiles import pick
+from freqbook.results.record import run_and_record as _record
 from freqbook.train import seed_everything
 
 DEVIATIONS = ("decay_a", "centroid", "channels", "first_omega", "best_epoch")
@@ -84,10 +84,8 @@ PROFILES: dict[str, DeviationsConfig] = {
 
 
 def config_for(profile: str, seed: int = 0) -> DeviationsConfig:
-    """The profile's config with its seeds shifted so that ``seed`` is the first one."""
-    cfg = pick(PROFILES, profile)
-    return DeviationsConfig(**{**cfg.__dict__,
-                               "seeds": tuple(seed + s for s in range(len(cfg.seeds)))})
+    """The profile's config, seeds starting at ``seed`` (:func:`freqbook.profiles.config_for`)."""
+    return profiles.config_for(PROFILES, profile, seed)
 
 
 def _fit(model, coords, y, steps, gamma, desc, progress):
@@ -197,13 +195,8 @@ def run(cfg: DeviationsConfig, *, progress: bool | None = None) -> xr.Dataset:
 
 def run_and_record(cfg: DeviationsConfig, profile: str, *, progress: bool | None = None):
     """:func:`run` and save the record ``winner/deviations``; returns ``(ds, path)``."""
-    from freqbook.results import save_record
-
-    tic = time.perf_counter()
-    ds = run(cfg, progress=progress)
-    path = save_record(ds, paper="winner", experiment="deviations", profile=profile, config=cfg,
-                       seeds=list(cfg.seeds), wall_s=time.perf_counter() - tic, device="cpu")
-    return ds, path
+    return _record(run, cfg, paper="winner",
+                   experiment="deviations", profile=profile, progress=progress)
 
 
 def fits_table(ds: xr.Dataset):
@@ -211,3 +204,34 @@ def fits_table(ds: xr.Dataset):
     df = ds[["deviation", "variant", "target", "s0", "s1", "peak_psnr", "final_psnr"]] \
         .to_dataframe().reset_index(drop=True)
     return df.groupby(["deviation", "target", "variant"]).mean(numeric_only=True)
+
+
+def audio_schedule_table(ds: xr.Dataset):
+    """Per clip: ``s0`` with the code's ``a = 7`` and the paper's ``a = 5`` (a Styler)."""
+    df = ds[["s0_a7", "s0_a5"]].to_dataframe()
+    df["change"] = df["s0_a5"] / df["s0_a7"] - 1
+    df.columns = ["s0, a = 7 (code)", "s0, a = 5 (paper)", "change"]
+    return df.style.format({"s0, a = 7 (code)": "{:.0f}", "s0, a = 5 (paper)": "{:.0f}",
+                            "change": "{:+.1%}"}).set_caption(
+        "Audio noise scale s0 by the decay constant a (whole 150 000-sample targets)")
+
+
+def image_schedule_table(ds: xr.Dataset):
+    """Per image: centroid and noise scales, flattened vs per-row centroid, C divided once."""
+    cols = {"channels": "C", "psi_flat": "ψ flattened (code)", "psi_rows": "ψ per row",
+            "s0_flat": "s0 (code)", "s0_rows": "s0 per row", "s0_single_c": "s0, C once",
+            "s1_flat": "s1 (code)", "s1_rows": "s1 per row", "s1_single_c": "s1, C once"}
+    df = ds[list(cols)].to_dataframe().rename(columns=cols)
+    fmt = {v: ("{:.0f}" if k == "channels" else "{:.1f}" if k.startswith("s0") else "{:.3f}")
+           for k, v in cols.items()}
+    return df.style.format(fmt).set_caption(
+        "Image noise scales by centroid mode and channel division (whole native images)")
+
+
+def fits_styler(ds: xr.Dataset):
+    """:func:`fits_table` with readable headers and one decimal."""
+    df = fits_table(ds).rename(columns={"peak_psnr": "peak PSNR (dB)",
+                                        "final_psnr": "final PSNR (dB)"})
+    return df.style.format({"s0": "{:.0f}", "s1": "{:.3f}", "peak PSNR (dB)": "{:.1f}",
+                            "final PSNR (dB)": "{:.1f}"}).set_caption(
+        "Peak and final PSNR (WINNER convention), mean over seeds")

@@ -18,12 +18,12 @@ almost flat.)
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
 
+from freqbook import profiles
 from freqbook.experiments.winner.common import (
     CONV_SIREN,
     CONV_WINNER,
@@ -38,10 +38,12 @@ from freqbook.experiments.winner.common import (
     load_image_target,
     train,
 )
-from freqbook.profiles import pick
+from freqbook.experiments.winner.tables import README_CAUTION, method_table, paper_values_note
+from freqbook.results.record import run_and_record as _record
 from freqbook.train import seed_everything
 
-#: known paper values (long-paper draft, authors' README; MLP 4 x 256; peak PSNR dB)
+#: indicative values (long-paper draft, withdrawn chatbot-written README section; MLP 4 x 256;
+#: peak PSNR dB) - shown, never judged
 PAPER_VALUES = {("noise1", "winner"): 36.1, ("noise1", "siren"): 21.3,
                 ("camera", "winner"): 44.9, ("camera", "siren"): 38.9}
 
@@ -90,10 +92,8 @@ PROFILES: dict[str, ImageTableConfig] = {
 
 
 def config_for(profile: str, seed: int = 0) -> ImageTableConfig:
-    """The profile's config with its seeds shifted so that ``seed`` is the first one."""
-    cfg = pick(PROFILES, profile)
-    return ImageTableConfig(**{**cfg.__dict__,
-                               "seeds": tuple(seed + s for s in range(len(cfg.seeds)))})
+    """The profile's config, seeds starting at ``seed`` (:func:`freqbook.profiles.config_for`)."""
+    return profiles.config_for(PROFILES, profile, seed)
 
 
 def crop_target(name: str, crop: int | None, mode: str = "flat", double: bool = True):
@@ -182,40 +182,30 @@ def run(cfg: ImageTableConfig, *, progress: bool | None = None) -> xr.Dataset:
 
 def run_and_record(cfg: ImageTableConfig, profile: str, *, progress: bool | None = None):
     """:func:`run` and save the record ``winner/image``; returns ``(ds, path)``."""
-    import hashlib
+    return _record(run, cfg, paper="winner",
+                   experiment="image", profile=profile, progress=progress,
+                   data_sha256=lambda: _image_sha(cfg.images))
 
+
+def _image_sha(images) -> dict[str, str]:
     from freqbook.data import fetch
-    from freqbook.results import save_record
+    from freqbook.results.record import file_sha256
 
-    tic = time.perf_counter()
-    ds = run(cfg, progress=progress)
-    sha = {IMAGE_FILES[n]: hashlib.sha256(fetch(IMAGE_FILES[n]).read_bytes()).hexdigest()
-           for n in cfg.images if IMAGE_FILES[n]}
-    path = save_record(ds, paper="winner", experiment="image", profile=profile, config=cfg,
-                       seeds=list(cfg.seeds), wall_s=time.perf_counter() - tic, device="cpu",
-                       data_sha256=sha)
-    return ds, path
+    return {IMAGE_FILES[n]: file_sha256(fetch(IMAGE_FILES[n])) for n in images if IMAGE_FILES[n]}
 
 
-def psnr_table(ds: xr.Dataset, variable: str = "peak_psnr", with_paper: bool = True):
-    """Images x methods, ``mean ± sd`` over seeds; paper values beside them."""
-    import pandas as pd
+def psnr_table(ds: xr.Dataset, variable: str = "peak_psnr"):
+    """Images x methods, ``mean ± sd`` over seeds (paper values: :func:`paper_note`)."""
+    what = {"peak_psnr": "Peak PSNR (dB, WINNER convention)",
+            "final_psnr_siren": "Final PSNR (dB, SIREN convention)"}.get(variable, variable)
+    return method_table(ds, variable, "image", f"{what}, mean ± sd over seeds.")
 
-    cells: dict[str, dict[str, str]] = {}
-    for m in ds["method"].values:
-        col = {}
-        for name in ds["image"].values:
-            v = ds[variable].sel({"image": name, "method": m}).values
-            v = v[np.isfinite(v)]
-            col[str(name)] = ("not run" if v.size == 0 else f"{v[0]:.2f} (1 seed)" if v.size == 1
-                              else f"{v.mean():.2f} ± {v.std(ddof=1):.2f}")
-        cells[LABELS[str(m)]] = col
-        if with_paper and variable == "peak_psnr" and str(m) in ("siren", "winner"):
-            cells[f"{LABELS[str(m)]}: paper"] = {
-                str(n): (f"{PAPER_VALUES[(str(n), str(m))]:g} (authors' README, long-paper draft)"
-                         if (str(n), str(m)) in PAPER_VALUES else "paper value not available")
-                for n in ds["image"].values}
-    return pd.DataFrame(cells)
+
+def paper_note(ds: xr.Dataset) -> str:
+    """The known paper values (long-paper draft, withdrawn README) beside ours, as Markdown."""
+    return paper_values_note(ds, "image", PAPER_VALUES, "peak_psnr",
+                             "the long-paper draft as summarised in the authors' README",
+                             README_CAUTION)
 
 
 def plot_fits(ds: xr.Dataset):

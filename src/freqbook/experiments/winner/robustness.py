@@ -9,12 +9,12 @@ schedule's maximum for ``s0`` (3 500 audio, 50 image) and 0 to ``b`` for ``s1`` 
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
 
+from freqbook import profiles
 from freqbook.experiments.winner.audio_runs import prepare_clip
 from freqbook.experiments.winner.common import (
     CONV_WINNER,
@@ -24,7 +24,7 @@ from freqbook.experiments.winner.common import (
     train,
 )
 from freqbook.experiments.winner.image_table import crop_target
-from freqbook.profiles import pick
+from freqbook.results.record import run_and_record as _record
 from freqbook.train import seed_everything
 
 TARGETS = ("tetris", "camera")
@@ -78,8 +78,8 @@ PROFILES: dict[str, RobustnessConfig] = {
 
 
 def config_for(profile: str, seed: int = 0) -> RobustnessConfig:
-    """The profile's config with ``seed``."""
-    return RobustnessConfig(**{**pick(PROFILES, profile).__dict__, "seed": seed})
+    """The profile's config, seeds starting at ``seed`` (:func:`freqbook.profiles.config_for`)."""
+    return profiles.config_for(PROFILES, profile, seed)
 
 
 def _target(name: str, cfg: RobustnessConfig):
@@ -145,15 +145,11 @@ def run(cfg: RobustnessConfig, *, progress: bool | None = None) -> xr.Dataset:
 
 def run_and_record(cfg: RobustnessConfig, profile: str, *, progress: bool | None = None):
     """:func:`run` and save the record ``winner/robustness``; returns ``(ds, path)``."""
-    from freqbook.experiments.winner.audio_runs import clip_sha
-    from freqbook.results import save_record
+    from freqbook.experiments.winner.audio_runs import clip_sha as _clip_sha
 
-    tic = time.perf_counter()
-    ds = run(cfg, progress=progress)
-    path = save_record(ds, paper="winner", experiment="robustness", profile=profile, config=cfg,
-                       seeds=[cfg.seed], wall_s=time.perf_counter() - tic, device="cpu",
-                       data_sha256=clip_sha(["tetris"]))
-    return ds, path
+    return _record(run, cfg, paper="winner",
+                   experiment="robustness", profile=profile, progress=progress,
+                   data_sha256=lambda: _clip_sha(["tetris"]))
 
 
 def plot_heatmaps(ds: xr.Dataset):

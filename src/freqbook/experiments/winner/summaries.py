@@ -161,6 +161,25 @@ def why_noise_reading(ds: xr.Dataset) -> str:
 
 
 # ------------------------------------------------------------------------------ 03 audio table
+def broadening_reading(ds: xr.Dataset) -> str:
+    """The layer-2 broadening $\\sqrt{1 + d s_1^2/2}$ at this profile's table widths and at the
+    code's, per target (part 3 of the ``why_noise`` record)."""
+    if "broadening" not in ds:
+        return ""
+    rows = []
+    for t in ds["target"].values:
+        b, w = ds["broadening"].sel(target=t), ds["broadening_width"].sel(target=t)
+        rows.append(
+            f"* **{t}** ($s_1 = {float(ds['broadening_s1'].sel(target=t)):.3g}$): "
+            f"{float(b.sel(width_of='profile')):.2f} at this profile's width "
+            f"$d = {int(w.sel(width_of='profile'))}$, {float(b.sel(width_of='code')):.2f} at the "
+            f"code's $d = {int(w.sel(width_of='code'))}$ "
+            f"({100 * (float(ds['broadening_ratio'].sel(target=t)) - 1):+.0f} %)")
+    return ("Layer-2 std factor $\\sqrt{1 + d s_1^2/2}$ that WINNER's schedule gives at the "
+            "widths of this profile's audio and image tables and at the code's:\n\n"
+            + "\n".join(rows))
+
+
 def audio_reading(ds: xr.Dataset, collapse_db: float = COLLAPSE_DB) -> str:
     """SIREN's collapses, SIREN²'s range and gains, the baselines, the stretched-window control.
 
@@ -417,7 +436,46 @@ def deviations_reading(ds: xr.Dataset) -> str:
 
 
 # --------------------------------------------------------------------------- 99 at a glance
-def at_a_glance(records: dict[str, xr.Dataset], collapse_db: float = COLLAPSE_DB) -> str:
+def absolute_levels(records: dict[str, xr.Dataset], profile: str | None = None) -> str:
+    """How this build's absolute PSNRs compare with the few (indicative) paper values.
+
+    Computed from the records, so the sentence can never contradict the tables: SIREN²'s highest
+    peak PSNR of the bottleneck record, and SIREN²'s peak PSNR on each image of the image record
+    that has an indicative paper value, each said to lie above or below that value.
+
+    Returns
+    -------
+    str
+        One Markdown paragraph (empty when neither record is given).
+    """
+    from freqbook.experiments.winner.image_table import PAPER_VALUES as IMAGE_PAPER
+
+    parts = []
+    if "bottleneck" in records:
+        pk = records["bottleneck"]["peak_psnr"].sel({"method": "winner"}).mean("seed", skipna=True)
+        clip = str(pk.idxmax("clip").item())
+        parts.append(f"SIREN² peaks at {float(pk.max()):.1f} dB on the {clip} window "
+                     "(bottleneck page)")
+    if "image" in records:
+        pk = records["image"]["peak_psnr"].sel({"method": "winner"}).mean("seed", skipna=True)
+        for (name, method), value in IMAGE_PAPER.items():
+            if method != "winner" or name not in pk["image"].values:
+                continue
+            ours = float(pk.sel(image=name))
+            side = "above" if ours > value else "below"
+            parts.append(f"at {ours:.1f} dB on the {name} crop, {side} the ≈{value:g} dB that the "
+                         "withdrawn README draft gives for the whole image")
+    if not parts:
+        return ""
+    where = f"at `{profile}`" if profile else "here"
+    caveat = ("" if profile == "paper" else
+              " Windows and crops are different tasks from the paper's whole targets, so these "
+              "levels are not comparable with the paper's, in either direction.")
+    return f"Absolute levels {where}: " + "; ".join(parts) + "." + caveat
+
+
+def at_a_glance(records: dict[str, xr.Dataset], collapse_db: float = COLLAPSE_DB,
+                profile: str | None = None) -> str:
     """One headline per experiment, computed from whichever records exist.
 
     Parameters
@@ -427,6 +485,9 @@ def at_a_glance(records: dict[str, xr.Dataset], collapse_db: float = COLLAPSE_DB
         ``deviations``) to its record; missing experiments are skipped.
     collapse_db : float
         Collapse threshold (dB above the all-zero output).
+    profile : str, optional
+        Profile of the records; below ``paper`` the audio headline says that the baselines are
+        handicapped by the short windows (its "best on k of n" is not a like-for-like result).
 
     Returns
     -------
@@ -465,7 +526,10 @@ def at_a_glance(records: dict[str, xr.Dataset], collapse_db: float = COLLAPSE_DB
             f"SIREN² has the best peak PSNR on {len(best)} of {n} (mean over clips "
             f"{float(means.sel({'method': 'winner'}).mean()):.1f} dB vs SIREN's "
             f"{float(means.sel({'method': 'siren'}).mean()):.1f} dB); largest gain "
-            f"{float(gain.max()):+.1f} dB ({gain.idxmax('clip').item()})."
+            f"{float(gain.max()):+.1f} dB ({gain.idxmax('clip').item()})"
+            + ("." if profile == "paper" else
+               "; FINER, WIRE and Gauss are handicapped by the short windows, so the ranking is "
+               "not comparable with the paper's.")
         )
     if "image" in records:
         ds = records["image"]
@@ -496,4 +560,7 @@ def at_a_glance(records: dict[str, xr.Dataset], collapse_db: float = COLLAPSE_DB
             + ", ".join(f"{k} {v:+.1f} dB" for k, v in eff.items())
             + "."
         )
+    levels = absolute_levels(records, profile)
+    if levels:
+        out.append(f"**Absolute PSNRs** - {levels}")
     return "\n".join(f"* {line}" for line in out)

@@ -1,7 +1,7 @@
 """Why the noise helps: pre-activation statistics at initialisation (artefact F-psd of
 ``papers/winner.md``; record ``winner/why_noise``).
 
-Two measurements, no training:
+Three measurements, no training:
 
 1. **Per layer**, for a 4-sine-layer SIREN (first ``omega_0 = 30``) with and without WINNER noise
    of given ``(s0, s1)`` (default: tetris's, ``s0 = 3436.7``, ``s1 = 1.720``) on ``n`` inputs
@@ -12,20 +12,32 @@ Two measurements, no training:
    widths ``d`` and noise scales ``s`` on ``W_1`` (no noise on ``W_0``), with zero biases (the
    analysis' assumption) and with PyTorch's default biases (the code), for which the expected
    variance gains ``omega_0^2/(3 d)``.
+3. **The broadening at the profile's widths**: ``sqrt(1 + d s1^2/2)`` for tetris's and camera's
+   ``s1`` at the widths of this profile's audio and image tables and at the code's 222 / 256
+   (``learn_audios.py:33``, ``learn_images.py:30``) - the deviation register quotes both.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 import xarray as xr
 
+from freqbook import profiles
+from freqbook.experiments.winner import audio_table, image_table
+from freqbook.experiments.winner.common import (
+    AUDIO_NET,
+    IMAGE_NET,
+    audio_noise,
+    image_noise,
+    load_clip,
+    load_image_target,
+)
 from freqbook.models.winner import perturb_, preactivation_std
 from freqbook.nn import CoordinateMLP
-from freqbook.profiles import pick
+from freqbook.results.record import run_and_record as _record
 
 
 @dataclass(frozen=True)
@@ -44,6 +56,9 @@ class WhyNoiseConfig:
         Histogram bins.
     seeds
         Draws averaged in part 2; part 1 uses the first.
+    audio_width, image_width
+        Widths of the audio and image tables at this profile (part 3: the layer-2 broadening of
+        tetris and camera at these widths against the code's 222 / 256).
     """
 
     width: int = 2048
@@ -56,27 +71,78 @@ class WhyNoiseConfig:
     n_grid: int = 16_384
     bins: int = 120
     seeds: tuple[int, ...] = (0, 1, 2)
+    audio_width: int = AUDIO_NET.hidden_features
+    image_width: int = IMAGE_NET.hidden_features
+
+
+def _table_widths(profile: str) -> dict[str, int]:
+    return {"audio_width": audio_table.PROFILES[profile].hidden_features,
+            "image_width": image_table.PROFILES[profile].hidden_features}
 
 
 PROFILES: dict[str, WhyNoiseConfig] = {
     "smoke": WhyNoiseConfig(width=256, n_inputs=2048, widths=(64, 256), scales=(0.0, 0.5, 1.72),
-                            n_grid=2048, seeds=(0,)),
+                            n_grid=2048, seeds=(0,), **_table_widths("smoke")),
     "cpu": WhyNoiseConfig(width=512, n_inputs=8192, widths=(64, 128, 222, 256, 512),
-                          n_grid=4096),
-    "paper": WhyNoiseConfig(),
+                          n_grid=4096, **_table_widths("cpu")),
+    "paper": WhyNoiseConfig(**_table_widths("paper")),
 }
+
+#: part 3: the target whose ``s1`` sets the broadening of each modality
+BROADENING_TARGETS = {"tetris": "audio", "camera": "image"}
 
 
 def config_for(profile: str, seed: int = 0) -> WhyNoiseConfig:
-    """The profile's config with its seeds shifted so that ``seed`` is the first one."""
-    cfg = pick(PROFILES, profile)
-    return WhyNoiseConfig(**{**cfg.__dict__,
-                             "seeds": tuple(seed + s for s in range(len(cfg.seeds)))})
+    """The profile's config, seeds starting at ``seed`` (:func:`freqbook.profiles.config_for`)."""
+    return profiles.config_for(PROFILES, profile, seed)
 
 
 def _net(width: int, hidden_layers: int, bias: str) -> CoordinateMLP:
     return CoordinateMLP(1, 1, width, hidden_layers, first_omega_0=30.0, hidden_omega_0=30.0,
                          bias_init=bias)
+
+
+def layer2_broadening(s1: float, widths: dict[str, int]) -> dict[str, float]:
+    """``sqrt(1 + d s1^2 / 2)`` (paper Sec. 3, zero biases) for each named width ``d``.
+
+    The factor by which WINNER's noise on ``W_1`` widens the layer-2 pre-activations; it grows
+    with the width, so a narrower network than the code's gets less of the broadening the
+    schedule was tuned for (e.g. ``{"profile": 96, "code": 222}``).
+    """
+    return {name: preactivation_std(d, s1) for name, d in widths.items()}
+
+
+def broadening(cfg: WhyNoiseConfig) -> xr.Dataset:
+    """Part 3: the layer-2 broadening of tetris (audio) and camera (image) at the profile's table
+    widths and at the code's (222 / 256), ``s1`` from the code's schedule on the whole target.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``broadening(target, width_of)``, ``broadening_width(target, width_of)`` with
+        ``width_of`` in ``("profile", "code")``, ``broadening_s1(target)`` and
+        ``broadening_ratio(target)`` = profile / code.
+    """
+    code = {"audio": AUDIO_NET.hidden_features, "image": IMAGE_NET.hidden_features}
+    ours = {"audio": cfg.audio_width, "image": cfg.image_width}
+    rows, widths, s1s = [], [], []
+    for target, kind in BROADENING_TARGETS.items():
+        if kind == "audio":
+            s1 = audio_noise(load_clip(target)[1])[2]
+        else:
+            s1 = image_noise(load_image_target(target, None, gray=False))[2]
+        b = layer2_broadening(s1, {"profile": ours[kind], "code": code[kind]})
+        rows.append([b["profile"], b["code"]])
+        widths.append([ours[kind], code[kind]])
+        s1s.append(s1)
+    rows_a = np.array(rows)
+    dims = ("target", "width_of")
+    return xr.Dataset(
+        {"broadening": (dims, rows_a, {"formula": "sqrt(1 + d s1^2/2)"}),
+         "broadening_width": (dims, np.array(widths)),
+         "broadening_s1": (("target",), np.array(s1s)),
+         "broadening_ratio": (("target",), rows_a[:, 0] / rows_a[:, 1])},
+        coords={"target": list(BROADENING_TARGETS), "width_of": ["profile", "code"]})
 
 
 @torch.no_grad()
@@ -109,7 +175,7 @@ def layer2_std(width: int, s: float, n: int, bias: str, seed: int) -> float:
     return float(net.hidden_activations(x)[1][0].double().std())
 
 
-def run(cfg: WhyNoiseConfig) -> xr.Dataset:
+def run(cfg: WhyNoiseConfig, *, progress: bool | None = None) -> xr.Dataset:
     """Both parts; see the module docstring.
 
     Returns
@@ -118,7 +184,8 @@ def run(cfg: WhyNoiseConfig) -> xr.Dataset:
         ``hist(noise, layer, bin)`` densities over ``edges``-centred ``bin`` per layer
         (``bin_centre(noise, layer, bin)``), ``pre_std(noise, layer)``, ``psd(noise, layer, freq)``
         (``freq`` in cycles per unit of ``t``); ``std_measured``, ``std_analytic``,
-        ``rel_err`` = measured / analytic - 1 and ``abs_rel_err`` over ``(bias, width, s)``.
+        ``rel_err`` = measured / analytic - 1 and ``abs_rel_err`` over ``(bias, width, s)``;
+        plus part 3, :func:`broadening`.
     """
     pres, psd, freqs = layer_statistics(cfg, cfg.seeds[0])
     n_layers = len(pres[0])
@@ -143,7 +210,7 @@ def run(cfg: WhyNoiseConfig) -> xr.Dataset:
                 analytic[b, w, j] = preactivation_std(width, s, 30.0, bias=bias == "torch")
     rel = measured / analytic - 1.0
     bws = ("bias", "width", "s")
-    return xr.Dataset(
+    parts = xr.Dataset(
         {
             "hist": (("noise", "layer", "bin"), hist),
             "bin_centre": (("noise", "layer", "bin"), centres),
@@ -158,17 +225,13 @@ def run(cfg: WhyNoiseConfig) -> xr.Dataset:
                 "bin": np.arange(cfg.bins), "freq": freqs, "bias": list(biases),
                 "width": list(cfg.widths), "s": list(cfg.scales)},
     )
+    return xr.merge([parts, broadening(cfg)])
 
 
 def run_and_record(cfg: WhyNoiseConfig, profile: str):
     """:func:`run` and save the record ``winner/why_noise``; returns ``(ds, path)``."""
-    from freqbook.results import save_record
-
-    tic = time.perf_counter()
-    ds = run(cfg)
-    path = save_record(ds, paper="winner", experiment="why_noise", profile=profile, config=cfg,
-                       seeds=list(cfg.seeds), wall_s=time.perf_counter() - tic, device="cpu")
-    return ds, path
+    return _record(run, cfg, paper="winner",
+                   experiment="why_noise", profile=profile)
 
 
 def plot_layers(ds: xr.Dataset):
