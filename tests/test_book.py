@@ -137,14 +137,18 @@ def test_timings_are_read_from_run_metadata(toy):
 def test_the_real_toc_lists_every_chapter_and_readme_names_them():
     toc = book.load_toc(ROOT / "book")
     keys = [c.key for c in book.toc_chapters(toc)]
-    assert keys[:3] == ["siren", "winner", "cbd"]
+    assert {"siren", "winner", "cbd"} <= set(keys)
     readme = (ROOT / "README.md").read_text().splitlines()
     for name in ("SIREN", "WINNER", "CBD", "MADS", "NM-VQTSG"):
         assert any(ln.startswith(f"| {name}") for ln in readme), name
+    rows = []
     for chapter in book.toc_chapters(toc):  # README's status agrees with the toc
         name = chapter.caption.split(" - ")[0]
-        row = next(ln for ln in readme if ln.startswith(f"| {name} |"))
-        assert row.rstrip(" |").endswith(book.PLANNED) == (chapter.status == book.PLANNED), row
+        row = next(i for i, ln in enumerate(readme) if ln.startswith(f"| {name} |"))
+        planned = readme[row].rstrip(" |").endswith(book.PLANNED)
+        assert planned == (chapter.status == book.PLANNED), readme[row]
+        rows.append(row)
+    assert rows == sorted(rows), "README lists the chapters in table-of-contents order"
     for page in ("status", "deviations", "figures", "references", "reproducing"):
         assert page in book._toc_files(toc)
     intro = (ROOT / "book" / "intro.md").read_text()
@@ -163,7 +167,8 @@ def test_injected_parameters_are_hidden_and_shown_in_the_parameters_cell():
     params, injected = out["cells"]
     assert "remove-cell" in injected["metadata"]["tags"]
     assert params["source"].splitlines() == [
-        'profile = "smoke"  # smoke | cpu | paper (set by this build; notebook default "cpu")',
+        '# set by this build; the notebook\'s default: profile = "cpu"',
+        'profile = "smoke"  # smoke | cpu | paper',
         "seed = 0",
     ]
 
@@ -183,7 +188,7 @@ def test_saved_figures_become_captioned_cells():
     assert out[1]["metadata"]["mystnb"]["figure"] == {"caption": "Two lines.",
                                                       "name": "fig-toy-01-1"}
     assert out[2]["metadata"]["mystnb"]["image"]["alt"] == "Two lines against x"
-    assert all("remove-input" in c["metadata"]["tags"] for c in out[1:])
+    assert all("remove-input" in c["metadata"]["tags"] and c["source"] for c in out[1:])
 
 
 def test_mathjax_is_shipped_locally(tmp_path):
@@ -204,3 +209,24 @@ def test_built_html_uses_the_local_mathjax():
     page = (html / "intro.html").read_text()  # index.html only redirects to the root page
     assert "_static/mathjax/tex-mml-chtml.js" in page and "cdn.jsdelivr" not in page
     assert (html / "_static" / "mathjax" / "tex-mml-chtml.js").is_file()
+
+
+def test_prepared_page_ends_with_how_to_cite_it():
+    fig = {"caption": "c", "label": "fig-toy-01-1", "alt": "a"}
+    nb = {"cells": [{"cell_type": "code", "metadata": {}, "source": "x", "outputs": [
+        {"output_type": "display_data", "data": {"image/png": "xx"},
+         "metadata": {"freqbook": {"figure": fig}}}]}], "nbformat": 4, "nbformat_minor": 5}
+    out = book.prepare_notebook(nb, "toy/01-first", "First page", ["sitzmann2020siren"])
+    cite = out["cells"][-1]
+    assert cite["cell_type"] == "markdown" and "## How to cite this page" in cite["source"]
+    assert "*First page*" in cite["source"] and "{cite:p}`sitzmann2020siren`" in cite["source"]
+    assert "{numref}`fig-toy-01-1`" in cite["source"]
+
+
+def test_exercise_parameter_blocks_read_as_python():
+    nb = {"cells": [{"cell_type": "markdown", "metadata": {}, "source":
+                     'Try it.\n\n```params\n{"overrides": {"s1": 0.5}, "seed": 1}\n```'}]}
+    src = book.render_exercise_params(nb)["cells"][0]["source"]
+    assert "```params" not in src
+    assert "```python\n# set in the parameters cell, then run all cells\n" in src
+    assert "overrides = {'s1': 0.5}\nseed = 1\n```" in src

@@ -103,3 +103,32 @@ def test_save_figure_refuses_bad_input(tmp_path):
         plotting.save_figure(fig, "siren", "01-x", 0, "c", root=tmp_path, show=False)
     with pytest.raises(ValueError, match="bad chapter"):
         plotting.save_figure(fig, "../x", "01-x", 1, "c", root=tmp_path, show=False)
+
+
+def test_place_legend_moves_below_when_best_would_cover_data():
+    fig, ax = plt.subplots(figsize=(3, 2))
+    x = np.linspace(0, 1, 50)
+    for i in range(6):  # curves everywhere: no free corner
+        ax.plot(x, (x * (i + 1)) % 1.0 + 0.05 * i, label=f"m{i}")
+    leg = plotting.place_legend(ax)
+    fig.canvas.draw()
+    assert not plotting._legend_overlaps(ax, fig.canvas.get_renderer())
+    assert leg.get_window_extent().y1 <= ax.get_window_extent().y0 + 1
+
+
+def test_image_grid_is_three_panels_wide():
+    import xarray as xr
+
+    rng = np.random.default_rng(0)
+    img = rng.normal(size=(8, 8))
+    methods = ["siren", "relu", "tanh", "relu_pe", "rbf_relu"]
+    ds = xr.Dataset(
+        {v: (("method", "y", "x"), rng.normal(size=(5, 8, 8))) for v in
+         ("fit", "grad_norm", "laplacian")}
+        | {t: (("y", "x"), img) for t in ("target", "target_grad_norm", "target_laplacian")},
+        coords={"method": methods},
+    )
+    fig = plotting.image_derivative_grid(ds)
+    assert plotting._columns_per_row(fig) == 3
+    assert fig.get_size_inches()[0] <= plotting.PAGE_WIDTH_IN + 1e-9
+    assert not any("panels in one row" in p for p in plotting.check_legibility(fig))

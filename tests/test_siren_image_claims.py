@@ -34,10 +34,11 @@ def test_record_layout(smoke_record):
 def test_paper_claims_hold_at_smoke(smoke_record):
     root, _ = smoke_record
     table = evaluate("siren", "smoke", root=root).set_index("id")
-    # SIREN ends above every baseline by >= 3 dB, and only its Laplacian is meaningful.
-    assert table.loc["Q-image-fit-ordering", "verdict"] == "reproduced", table.loc[
-        "Q-image-fit-ordering", "ours"]
-    assert table.loc["Q-image-laplacian", "verdict"] == "reproduced"
+    # SIREN ends above every baseline by >= 3 dB, and only its Laplacian is meaningful. One
+    # smoke seed: a comparison cannot beat seed noise, so it reads inconclusive at best
+    for cid in ("Q-image-fit-ordering", "Q-image-laplacian"):
+        assert table.loc[cid, "verdict"] in ("reproduced", "inconclusive"), table.loc[cid, "ours"]
+        assert "better than" in table.loc[cid, "ours"]
     assert table.loc["Q-relu-second-derivative", "verdict"] == "reproduced"
     assert table.loc["Q-image-fit-speed", "verdict"] == "not run"  # cpu/paper only
     assert table.loc["N-F1-image-psnr", "verdict"] == "qualitative-only"

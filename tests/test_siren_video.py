@@ -102,7 +102,8 @@ def test_record_layout(smoke_record):
 def test_video_claims_at_smoke(smoke_record):
     root, ds = smoke_record
     table = evaluate("siren", "smoke", root=root, ids=CLAIMS).set_index("id")
-    assert table.loc["Q-video-siren-ahead", "verdict"] == "reproduced", table.loc[
+    # the smallest per-seed gap is positive; one smoke seed cannot say more than inconclusive
+    assert table.loc["Q-video-siren-ahead", "verdict"] in ("reproduced", "inconclusive"), table.loc[
         "Q-video-siren-ahead", "ours"]
     # third-party '~5 dB' and a missing paper value: our numbers are shown, not judged
     assert table.loc["S-video-relu-gap", "verdict"] == "qualitative-only"

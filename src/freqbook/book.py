@@ -215,21 +215,34 @@ def _md(text: object) -> str:
     return str(text).replace("|", "\\|")
 
 
+def _no_paths(err: object) -> str:
+    """An error message without the build machine's checkout path (pages never print it)."""
+    text = str(err)
+    try:
+        text = text.replace(str(project_root()) + os.sep, "")
+    except RunError:
+        pass
+    return text
+
+
 def _minutes(seconds: float) -> str:
     return f"{seconds / 60:.1f} min" if seconds >= 90 else f"{seconds:.0f} s"
 
 
-def status_markdown(profile: str, toc: dict | None = None) -> str:
+def status_markdown(profile: str, toc: dict | None = None,
+                    linked: set[str] | None = None) -> str:
     """The status page: each notebook in book order, then the verdicts per chapter.
 
     Five columns (page, profile, wall time, finished, verdicts); the device and the git revision
     are printed once when every notebook shares them (else lettered notes / a revision column).
     Verdicts are counted with the comparator the pages use (:func:`page_verdicts`); the chapter
-    table counts every claim of the chapter, as its *paper vs ours* page does.
+    table counts every claim of the chapter, as its *paper vs ours* page does. ``linked``: the
+    notebooks that have a page in this build (default: every notebook of ``toc``).
     """
     toc = toc if toc is not None else load_toc()
     src = notebooks_dir()
     keys = book_order(toc, set(discover()) | set(toc_notebooks(toc)))
+    linked = set(toc_notebooks(toc)) if linked is None else linked
     metas = {k: read_meta(k) for k in keys}
     ran = {k: m for k, m in metas.items() if m is not None}
     devices = sorted({str(m.get("device", "")) for m in ran.values()})
@@ -257,7 +270,7 @@ def status_markdown(profile: str, toc: dict | None = None) -> str:
     for key in keys:
         chapter, stem = key.split("/", 1)
         title = notebook_title(src / f"{key}.ipynb")
-        link = f"[{_md(title)}](notebooks/{key}.ipynb)" if key in toc_notebooks(toc) else _md(key)
+        link = f"[{_md(title)}](notebooks/{key}.ipynb)" if key in linked else _md(key)
         meta = metas[key]
         if meta is None:
             cells = [link, "not run", "", "", "–"]
@@ -272,7 +285,7 @@ def status_markdown(profile: str, toc: dict | None = None) -> str:
             verdicts = verdict_text(page_verdicts(chapter, stem, str(meta.get("profile", profile)),
                                                   meta.get("records", [])))
         except (ValueError, KeyError) as err:  # a claim that cannot be judged: say so
-            verdicts = _md(f"comparator error: {err}")
+            verdicts = _md(f"comparator error: {_no_paths(err)}")
         cells = [
             link,
             f"`{meta.get('profile')}`",
@@ -292,12 +305,15 @@ def status_markdown(profile: str, toc: dict | None = None) -> str:
 
 
 def chapter_verdicts(chapter: str, profile: str) -> dict[str, int] | None:
-    """Counts of every claim of ``chapter`` at ``profile`` (as its paper-vs-ours page)."""
+    """Counts of every claim of ``chapter`` at ``profile`` (as its paper-vs-ours page).
+
+    ``None`` when the chapter has no claims file; a claim that cannot be judged raises.
+    """
     from freqbook.results.claims import evaluate, verdict_counts
 
     try:
         return verdict_counts(evaluate(chapter, profile))
-    except (FileNotFoundError, ValueError, KeyError):
+    except FileNotFoundError:
         return None
 
 
@@ -305,19 +321,26 @@ def chapter_verdicts_markdown(toc: dict, profile: str) -> list[str]:
     """Verdicts (rows) by chapter (columns) for the chapters that have claims."""
     from freqbook.results.claims import VERDICTS
 
-    counted = [(c, chapter_verdicts(c.key, _chapter_profile(c, profile)))
-               for c in toc_chapters(toc)]
-    counted = [(c, n) for c, n in counted if n is not None]
-    if not counted:
-        return []
-    lines = ["## Verdicts by chapter", "",
-             "| verdict | " + " | ".join(c.key.upper() for c, _ in counted) + " |",
-             "|---|" + "---:|" * len(counted)]
-    for v in VERDICTS:
-        lines.append(f"| {v} | " + " | ".join(str(n.get(v, 0)) for _, n in counted) + " |")
-    lines.append("| **claims** | " + " | ".join(f"**{sum(n.values())}**" for _, n in counted)
-                 + " |")
-    return lines
+    counted: list[tuple[Chapter, dict[str, int]]] = []
+    errors = []
+    for c in toc_chapters(toc):
+        try:
+            n = chapter_verdicts(c.key, _chapter_profile(c, profile))
+        except (ValueError, KeyError) as err:
+            errors.append(f"{c.key.upper()}: not counted, comparator error: {_md(_no_paths(err))}")
+            continue
+        if n is not None:
+            counted.append((c, n))
+    lines = ["## Verdicts by chapter", ""]
+    if counted:
+        lines += ["| verdict | " + " | ".join(c.key.upper() for c, _ in counted) + " |",
+                  "|---|" + "---:|" * len(counted)]
+        for v in VERDICTS:
+            lines.append(f"| {v} | " + " | ".join(str(n.get(v, 0)) for _, n in counted) + " |")
+        lines.append("| **claims** | "
+                     + " | ".join(f"**{sum(n.values())}**" for _, n in counted) + " |")
+    lines += ["", *(f"- {e}" for e in errors)] if errors else []
+    return lines if counted or errors else []
 
 
 def _chapter_profile(chapter: Chapter, profile: str) -> str:
@@ -332,11 +355,20 @@ def _chapter_profile(chapter: Chapter, profile: str) -> str:
 # --------------------------------------------------------------------------- landing page
 
 
-def chapters_markdown(toc: dict) -> str:
-    """The landing page's chapter list, from the table of contents, with each one's status."""
-    lines = ["| chapter | status |", "|---|---|"]
+def chapters_markdown(toc: dict, bib: Any = None) -> str:
+    """The landing page's chapter list, from the table of contents, with each one's status.
+
+    With ``bib`` (the parsed ``references.bib``) a column cites each chapter's paper.
+    """
+    head = "| chapter | paper | status |\n|---|---|---|" if bib is not None else (
+        "| chapter | status |\n|---|---|")
+    lines = [head]
     for c in toc_chapters(toc):
-        lines.append(f"| {{doc}}`{_md(c.caption)} <{c.index}>` | {c.status} |")
+        cells = [f"{{doc}}`{_md(c.caption)} <{c.index}>`"]
+        if bib is not None:
+            cells.append(", ".join(f"{{cite:t}}`{k}`" for k in chapter_papers(bib, c.key))
+                         or "–")
+        lines.append("| " + " | ".join([*cells, c.status]) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -387,8 +419,7 @@ def timings_markdown(ledger: dict[str, dict[str, dict[str, Any]]], keys: list[st
         part = "" if len(runs) == len(keys) else f" ({len(runs)} of {len(keys)} notebooks)"
         last = max(str(r.get("finished", ""))[:10] for r in runs.values())
         lines.append(f"- `{profile}`: {_minutes(total)} of notebook execution{part} on "
-                     f"{', '.join(devices) or 'an unrecorded device'} (last run {last}); "
-                     "rendering adds about a minute.")
+                     f"{', '.join(devices) or 'an unrecorded device'} (last run {last}).")
     return "\n".join(lines) + "\n"
 
 
@@ -414,9 +445,10 @@ def hide_injected_parameters(nb: dict) -> dict:
     """Remove papermill's injected cell; show the values it set in the ``parameters`` cell.
 
     A line ``profile = "cpu"  # smoke | cpu | paper`` of the parameters cell becomes
-    ``profile = "smoke"  # smoke | cpu | paper (set by this build; notebook default "cpu")``
-    when the build injected another value, so that the one parameters cell on the page shows
-    what ran. The injected cell is kept in the file with the ``remove-cell`` tag.
+    ``profile = "smoke"  # smoke | cpu | paper``, under a comment line
+    ``# set by this build; the notebook's default: profile = "cpu"``, when the build injected
+    another value, so that the one parameters cell on the page shows what ran. The injected
+    cell is kept in the file with the ``remove-cell`` tag.
     """
     cells = nb.get("cells", [])
     injected = next((c for c in cells if INJECTED_TAG in c.get("metadata", {}).get("tags", [])),
@@ -427,18 +459,14 @@ def hide_injected_parameters(nb: dict) -> dict:
     params = next((c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])),
                   None)
     if params is not None:
-        lines = "".join(params.get("source", [])).splitlines()
-        for i, line in enumerate(lines):
+        lines = []
+        for line in "".join(params.get("source", [])).splitlines():
             m = re.match(r"^(\w+)\s*=\s*(.*?)(\s*#.*)?$", line)
-            if not m or m.group(1) not in values:
-                continue
-            name, default, comment = m.group(1), m.group(2).strip(), (m.group(3) or "").strip()
-            value = values[name]
-            if value == default:
-                continue
-            note = f"set by this build; notebook default {default}"
-            comment = f"{comment} ({note})" if comment else f"# {note}"
-            lines[i] = f"{name} = {value}  {comment}"
+            if m and m.group(1) in values and values[m.group(1)] != m.group(2).strip():
+                name, default, comment = m.group(1), m.group(2).strip(), m.group(3) or ""
+                lines.append(f"# set by this build; the notebook's default: {name} = {default}")
+                line = f"{name} = {values[name]}{comment}"
+            lines.append(line)
         params["source"] = "\n".join(lines)
     tags = injected.setdefault("metadata", {}).setdefault("tags", [])
     if "remove-cell" not in tags:
@@ -479,8 +507,8 @@ def caption_figures(nb: dict) -> dict:
             piece = dict(cell)
             piece["metadata"] = json.loads(json.dumps(cell.get("metadata", {})))
             piece["outputs"] = outs
-            if not first:
-                piece["source"] = ""
+            if not first:  # output-only (myst-nb skips cells whose source is empty)
+                piece["source"] = f"# outputs of the cell above ({(meta or {}).get('label', '')})"
                 piece.pop("id", None)
                 tags = piece["metadata"].setdefault("tags", [])
                 tags[:] = [t for t in tags if t not in ("parameters", INJECTED_TAG)]
@@ -521,9 +549,36 @@ def cite_cell(key: str, title: str, papers: list[str], labels: list[str]) -> dic
             "id": "freqbook-cite"}
 
 
+_PARAMS_FENCE = re.compile(r"```params\n(.*?)\n```", re.S)
+
+
+def render_exercise_params(nb: dict) -> dict:
+    """Show exercises' machine-readable ```` ```params ```` blocks as Python a reader types.
+
+    ``{"overrides": {"s1": 0.5}}`` becomes a ``python`` block with ``overrides = {'s1': 0.5}``
+    under a comment saying where it goes (the test suite executes the JSON itself).
+    """
+    def python(match: re.Match) -> str:
+        try:
+            values = json.loads(match.group(1))
+        except json.JSONDecodeError:
+            return match.group(0).replace("```params", "```text", 1)
+        lines = [f"{k} = {v!r}" for k, v in values.items()] if isinstance(values, dict) else []
+        body = "\n".join(["# set in the parameters cell, then run all cells", *lines])
+        return f"```python\n{body}\n```"
+
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "markdown":
+            src = "".join(cell.get("source", []))
+            if "```params" in src:
+                cell["source"] = _PARAMS_FENCE.sub(python, src)
+    return nb
+
+
 def prepare_notebook(nb: dict, key: str, title: str, papers: list[str]) -> dict:
     """Everything staging does to an executed notebook before it is rendered."""
     nb = hide_injected_parameters(nb)
+    nb = render_exercise_params(nb)
     nb = caption_figures(nb)
     labels = [c["metadata"]["mystnb"]["figure"]["name"] for c in nb["cells"]
               if c.get("metadata", {}).get("mystnb", {}).get("figure", {}).get("name")]
@@ -581,7 +636,7 @@ def chapter_references_markdown(bib: Any, chapter: str) -> str:
     groups = [
         ("This chapter reproduces", chapter_papers(bib, chapter, "paper")),
         ("It compares with", chapter_papers(bib, chapter, "compared")),
-        ("Data", chapter_papers(bib, chapter, "data")),
+        ("Data sets:", chapter_papers(bib, chapter, "data")),
     ]
     parts = [f"{head} " + ", ".join(f"{{cite:t}}`{k}`" for k in keys) + "."
              for head, keys in groups if keys]
@@ -692,15 +747,17 @@ def figures_markdown(sidecars: dict[str, list[dict[str, Any]]], toc: dict) -> st
             page, num = str(m.get("page")), int(m.get("number", 0))
             files = m.get("files", {})
             key = f"{ch}/{page}"
-            where = (f"{{doc}}`{key} <notebooks/{key}>`" if key in toc_notebooks(toc)
-                     else f"`{key}`")
+            label = str(m.get("label", ""))
+            # on a page of this build the label is a target: link straight to the figure
+            where = (f"{{ref}}`{key}, figure {num} <{label}>`" if key in toc_notebooks(toc)
+                     else f"`{key}`, figure {num}")
             records = ", ".join(f"`{r}`" for r in m.get("records", [])) or "no record named"
             links = " · ".join(
                 f'<a href="figures/{escape(ch)}/{escape(name)}">{ext.upper()}</a>'
                 for ext, name in sorted(files.items(), key=lambda kv: kv[0] != "svg")
             )
             lines += [
-                f"**{where}, figure {num}** (`{m.get('label', '')}`) — {m.get('caption', '')}",
+                f"**{where}** (`{label}`) — {m.get('caption', '')}",
                 "",
                 f"Record: {records}. Files: {links}.",
                 "",
@@ -793,7 +850,7 @@ def assemble(profile: str, *, partial: bool = False) -> Path:
     src = root / "build" / "book_src"
     shutil.rmtree(src, ignore_errors=True)
     shutil.copytree(root / "book", src)
-    toc = yaml.safe_load((src / "_toc.yml").read_text())
+    toc = full_toc = yaml.safe_load((src / "_toc.yml").read_text())
     if partial:
         present = {k for k in discover() if (stage_dir() / f"{k}.ipynb").exists()}
         toc = prune_toc(toc, present)
@@ -809,14 +866,22 @@ def assemble(profile: str, *, partial: bool = False) -> Path:
             title = notebook_title(notebooks_dir() / f"{key}.ipynb")
             papers = chapter_papers(bib, key.split("/")[0])
             dest.write_text(json.dumps(prepare_notebook(nb, key, title, papers), indent=1))
-    (src / "status.md").write_text(status_markdown(profile, toc))
+    (src / "status.md").write_text(
+        status_markdown(profile, full_toc, linked=set(toc_notebooks(toc))))
     chapters = [c.key for c in toc_chapters(toc)]
     try:
         devs = all_deviations_markdown(chapters, profile, _chapter_titles(toc))
     except (ValueError, KeyError, OSError) as err:
         if not partial:
-            raise RunError(f"the All deviations page cannot be built: {err}") from err
-        devs = f"```{{warning}}\nThe deviation registers could not be rendered: {err}\n```\n"
+            raise RunError(f"the All deviations page cannot be built: {_no_paths(err)}") from err
+        parts = []
+        for ch in chapters:  # a preview: show every chapter whose register renders
+            try:
+                parts.append(all_deviations_markdown([ch], profile, _chapter_titles(toc)))
+            except (ValueError, KeyError, OSError) as one:
+                parts.append(f"```{{warning}}\nThe deviation register of {ch} could not be "
+                             f"rendered: {_no_paths(one)}\n```\n")
+        devs = "\n".join(parts)
     (src / "deviations.md").write_text(f"# {GENERATED['deviations']}\n\n{devs}")
     sidecars = figure_sidecars()
     (src / "figures.md").write_text(figures_markdown(sidecars, toc))
@@ -829,9 +894,9 @@ def assemble(profile: str, *, partial: bool = False) -> Path:
             index.write_text(index.read_text().rstrip("\n") + "\n"
                              + chapter_references_markdown(bib, ch))
     for page, mark, text in (
-        ("intro.md", CHAPTERS_MARK, chapters_markdown(toc)),
+        ("intro.md", CHAPTERS_MARK, chapters_markdown(full_toc, bib)),
         ("reproducing.md", TIMINGS_MARK,
-         timings_markdown(update_timings(toc_notebooks(toc)), toc_notebooks(toc))),
+         timings_markdown(update_timings(toc_notebooks(full_toc)), toc_notebooks(full_toc))),
     ):
         path = src / page
         if path.is_file():

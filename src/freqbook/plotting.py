@@ -130,6 +130,17 @@ def legend_below(ax: plt.Axes, ncol: int | None = None, **kwargs: Any) -> Any:
     )
 
 
+def place_legend(ax: plt.Axes, **kwargs: Any) -> Any:
+    """``loc="best"`` when that box leaves every data point visible, else below the axes."""
+    leg = ax.legend(loc="best", **kwargs)
+    fig = ax.figure
+    fig.canvas.draw()
+    if _legend_overlaps(ax, fig.canvas.get_renderer()):
+        leg.remove()
+        leg = legend_below(ax, **kwargs)
+    return leg
+
+
 def panel_grid(
     n: int,
     *,
@@ -368,10 +379,11 @@ def save_figure(
     os.replace(tmp, side)
     if show:
         try:
+            from IPython import get_ipython
             from IPython.display import display
         except ImportError:  # pragma: no cover - IPython ships with ipykernel
-            pass
-        else:
+            get_ipython = None
+        if get_ipython is not None and get_ipython() is not None:  # in a notebook kernel
             display(fig, metadata={"freqbook": {"figure": meta}})
         plt.close(fig)
     return meta
@@ -430,7 +442,7 @@ def learning_curves(
             ax.fill_between(steps, mean - sd, mean + sd, color=col, alpha=0.2, lw=0)
     ax.set_xlabel("Adam step")
     ax.set_ylabel(ylabel)
-    ax.legend(loc="best")
+    place_legend(ax)
     return ax
 
 
@@ -440,20 +452,23 @@ def _row_limits(values: np.ndarray, symmetric: bool) -> tuple[float, float]:
 
 
 def image_derivative_grid(ds: xr.Dataset, labels: Mapping[str, str] | None = None) -> plt.Figure:
-    """SIREN paper Fig. 1 layout: fitted image, gradient norm and Laplacian per model.
+    """SIREN paper Fig. 1 content: fitted image, gradient norm and Laplacian per model.
 
-    Column 0 is the ground truth (its derivatives by finite differences); each row shares one
-    colour scale, fixed by the ground truth's 99.5th percentile, so that panels compare fairly.
+    One row per model (the ground truth first, its derivatives by finite differences) and three
+    columns (image, ``|∇f|``, ``Δf``), so that the figure stays three panels wide at page width
+    however many models there are. Each column shares one colour scale, fixed by the ground
+    truth's 99.5th percentile, so that panels compare fairly.
     """
     methods = [str(m) for m in ds["method"].values]
-    ncol = len(methods) + 1
-    fig, axes = plt.subplots(3, ncol, figsize=(1.75 * ncol + 0.6, 5.6), squeeze=False)
-    rows = [
+    nrow = len(methods) + 1
+    fig, axes = plt.subplots(nrow, 3, figsize=(PAGE_WIDTH_IN, 1.75 * nrow + 0.4), squeeze=False,
+                             layout="constrained")
+    columns = [
         ("fit", "target", "image", dict(cmap="gray", vmin=-1, vmax=1)),
         ("grad_norm", "target_grad_norm", "|∇f|", None),
         ("laplacian", "target_laplacian", "Δf", None),
     ]
-    for r, (var, target_var, name, kw) in enumerate(rows):
+    for c, (var, target_var, name, kw) in enumerate(columns):
         target = ds[target_var].values
         if kw is None:
             symmetric = var == "laplacian"
@@ -462,17 +477,17 @@ def image_derivative_grid(ds: xr.Dataset, labels: Mapping[str, str] | None = Non
         panels = [("ground truth", target)] + [
             (label(m, labels), ds[var].sel({"method": m}).values) for m in methods
         ]
-        for c, (title, img) in enumerate(panels):
+        for r, (title, img) in enumerate(panels):
             ax = axes[r, c]
             im = ax.imshow(img, **kw)
             ax.set_xticks([])
             ax.set_yticks([])
             ax.grid(False)
             if r == 0:
-                ax.set_title(title)
+                ax.set_title(name)
             if c == 0:
-                ax.set_ylabel(name)
-        fig.colorbar(im, ax=axes[r, :].tolist(), shrink=0.85, pad=0.01)
+                ax.set_ylabel(title)
+        fig.colorbar(im, ax=axes[:, c].tolist(), shrink=0.6, location="bottom", pad=0.01)
     return fig
 
 

@@ -442,8 +442,9 @@ def run_notebooks(
     except KeyboardInterrupt:
         raise RunInterrupted(
             f"interrupted during {current}: {len(runs)} of {len(keys)} notebook(s) finished "
-            f"(kept in {_shown(stage_dir())}); rerun the same command to resume - finished "
-            "notebooks are skipped",
+            f"(kept in {_shown(stage_dir())}); "
+            + ("rerun without --force to resume" if force else "rerun the same command to resume")
+            + " - finished notebooks are skipped",
             len(runs),
             len(keys),
         ) from None

@@ -172,8 +172,11 @@ class BarDisplay(LineDisplay):
             self.refresh()
 
     def refresh(self) -> None:
-        eta = remaining(self.expected, self.index, time.perf_counter() - self.t0)
-        self.overall.set_postfix_str(str(eta), refresh=False)
+        if self.index >= len(self.keys):
+            self.overall.set_postfix_str("all done", refresh=False)
+        else:
+            eta = remaining(self.expected, self.index, time.perf_counter() - self.t0)
+            self.overall.set_postfix_str(str(eta), refresh=False)
         line = self.progress_file.latest() if self.progress_file else None
         self.training.set_description_str(f"  {line}" if line else "", refresh=False)
         self.overall.refresh()
@@ -191,6 +194,7 @@ class BarDisplay(LineDisplay):
         self.expected[index] = 0.0
         self.index = index + 1
         self.overall.update(1)
+        self.refresh()
 
     def close(self) -> None:
         self._stop.set()

@@ -273,7 +273,7 @@ class TrainConfig:
     infer_lr: float = 1e-2
 
 
-def _as_tensors(times, values, observed, device) -> tuple[torch.Tensor, ...]:
+def _as_tensors(times, values, observed, device, channels: int) -> tuple[torch.Tensor, ...]:
     t = torch.as_tensor(times, dtype=torch.float32, device=device)
     x = torch.as_tensor(values, dtype=torch.float32, device=device)
     m = torch.as_tensor(observed, dtype=torch.bool, device=device)
@@ -282,6 +282,8 @@ def _as_tensors(times, values, observed, device) -> tuple[torch.Tensor, ...]:
             f"expected times (N, T), values and observed (N, T, D); got {tuple(t.shape)}, "
             f"{tuple(x.shape)}, {tuple(m.shape)}"
         )
+    if x.shape[2] != channels:
+        raise ValueError(f"expected {channels} features (the model's), got {x.shape[2]}")
     return t, x, m
 
 
@@ -311,7 +313,7 @@ def train_mads(
         Seeds the mini-batch sampling.
     """
     device = model.latents.device
-    t, x, m = _as_tensors(times, values, observed, device)
+    t, x, m = _as_tensors(times, values, observed, device, model.channels)
     if t.shape[0] != model.latents.shape[0]:
         raise ValueError(f"model has {model.latents.shape[0]} latents but {t.shape[0]} series")
     from freqbook.train import make_adam
@@ -353,7 +355,7 @@ def infer_latents(
         The optimised codes ``(N, k)`` (detached) and the history.
     """
     device = model.latents.device
-    t, x, m = _as_tensors(times, values, observed, device)
+    t, x, m = _as_tensors(times, values, observed, device, model.channels)
     z = torch.zeros(t.shape[0], model.cfg.latent_dim, device=device, requires_grad=True)
     frozen = [(p, p.requires_grad) for p in model.parameters()]
     for p, _ in frozen:

@@ -21,8 +21,8 @@ the pre-activation std per layer (with zero biases ``v <- 1 - exp(-2 v)``, fixed
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
+from functools import partial
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -31,7 +31,8 @@ import xarray as xr
 from scipy import special
 
 from freqbook.nn import CoordinateMLP, arcsine_pdf
-from freqbook.profiles import pick
+from freqbook.profiles import config_for as shared_config_for
+from freqbook.results import run_and_record as shared_run_and_record
 from freqbook.train import default_device, seed_everything
 
 CASES = ("siren_zero", "siren_torch", "wrong_omega", "torch_default")
@@ -95,11 +96,8 @@ PROFILES: dict[str, ActivationsConfig] = {
 }
 
 
-def config_for(profile: str, seed: int = 0) -> ActivationsConfig:
-    """The profile's config with its seeds shifted so that ``seed`` is the first one."""
-    cfg = pick(PROFILES, profile)
-    seeds = tuple(seed + s for s in range(len(cfg.seeds)))
-    return ActivationsConfig(**{**cfg.__dict__, "seeds": seeds})
+#: the profile's config with its seeds shifted to start at ``seed`` (``config_for(profile, seed)``)
+config_for = partial(shared_config_for, PROFILES)
 
 
 def build_case(case: str, cfg: ActivationsConfig) -> CoordinateMLP:
@@ -293,15 +291,9 @@ def run(cfg: ActivationsConfig, *, progress: bool | None = None,
 def run_and_record(cfg: ActivationsConfig, profile: str, *, progress: bool | None = None):
     """:func:`run`, then save the record ``siren/activations`` of ``profile``; returns
     ``(dataset, path)``."""
-    from freqbook.results import save_record
-
-    device = default_device()
-    start = time.perf_counter()
-    ds = run(cfg, progress=progress, device=device)
-    wall = time.perf_counter() - start
-    path = save_record(ds, paper="siren", experiment="activations", profile=profile, config=cfg,
-                       seeds=list(cfg.seeds), wall_s=wall, device=str(device))
-    return ds, path
+    return shared_run_and_record(
+        run, cfg, paper="siren", experiment="activations", profile=profile, progress=progress,
+    )
 
 
 def plot_histograms(ds: xr.Dataset, kind: str = "pre", layers: list[int] | None = None):

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import torch
@@ -37,7 +38,8 @@ from freqbook.models.siren import build_model
 from freqbook.nn import nyquist_frequencies
 from freqbook.plotting import PALETTE as _PALETTE
 from freqbook.plotting import colour as _colour
-from freqbook.profiles import pick
+from freqbook.profiles import config_for as shared_config_for
+from freqbook.results import run_and_record as shared_run_and_record
 from freqbook.train import default_device, fit, seed_everything
 
 AUDIO_MODELS = ("siren", "relu", "relu_pe", "relu_pe_unit")
@@ -108,11 +110,8 @@ PROFILES: dict[str, AudioFitConfig] = {
 }
 
 
-def config_for(profile: str, seed: int = 0) -> AudioFitConfig:
-    """The profile's config with its seeds shifted so that ``seed`` is the first one."""
-    cfg = pick(PROFILES, profile)
-    seeds = tuple(seed + s for s in range(len(cfg.seeds)))
-    return AudioFitConfig(**{**cfg.__dict__, "seeds": seeds})
+#: the profile's config with its seeds shifted to start at ``seed`` (``config_for(profile, seed)``)
+config_for = partial(shared_config_for, PROFILES)
 
 
 def window_coords(n_full: int, start: int, length: int) -> np.ndarray:
@@ -262,20 +261,13 @@ def run(cfg: AudioFitConfig, *, progress: bool | None = None,
 
 def run_and_record(cfg: AudioFitConfig, profile: str, *, progress: bool | None = None):
     """:func:`run` and save the record ``siren/audio`` of ``profile``; returns ``(ds, path)``."""
-    import hashlib
-
     from freqbook.data import fetch
-    from freqbook.results import save_record
+    from freqbook.results.record import file_sha256
 
-    device = default_device()
-    tic = time.perf_counter()
-    ds = run(cfg, progress=progress, device=device)
-    wall = time.perf_counter() - tic
-    sha = {CLIP_FILES[c]: hashlib.sha256(fetch(CLIP_FILES[c]).read_bytes()).hexdigest()
-           for c in cfg.clips}
-    path = save_record(ds, paper="siren", experiment="audio", profile=profile, config=cfg,
-                       seeds=list(cfg.seeds), wall_s=wall, device=str(device), data_sha256=sha)
-    return ds, path
+    return shared_run_and_record(
+        run, cfg, paper="siren", experiment="audio", profile=profile, progress=progress,
+        data_sha256=lambda: {CLIP_FILES[c]: file_sha256(fetch(CLIP_FILES[c])) for c in cfg.clips},
+    )
 
 
 # ----------------------------------------------------------------------------- plots and players

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import torch
@@ -53,7 +54,8 @@ from scipy import special
 from freqbook.data.grids import mgrid
 from freqbook.models.siren import MODEL_NAMES, build_model
 from freqbook.nn import divergence, gradient
-from freqbook.profiles import pick
+from freqbook.profiles import config_for as shared_config_for
+from freqbook.results import run_and_record as shared_run_and_record
 from freqbook.train import default_device, fit, seed_everything
 
 SOURCE = (1.0, 1.0)  # complex source amplitude s = 1 + i (official ``self.source``)
@@ -122,11 +124,8 @@ PROFILES: dict[str, HelmholtzConfig] = {
 }
 
 
-def config_for(profile: str, seed: int = 0) -> HelmholtzConfig:
-    """The profile's config with its seeds shifted so that ``seed`` is the first one."""
-    cfg = pick(PROFILES, profile)
-    seeds = tuple(seed + s for s in range(len(cfg.seeds)))
-    return HelmholtzConfig(**{**cfg.__dict__, "seeds": seeds})
+#: the profile's config with its seeds shifted to start at ``seed`` (``config_for(profile, seed)``)
+config_for = partial(shared_config_for, PROFILES)
 
 
 def pml_stretch(
@@ -384,12 +383,8 @@ def run(cfg: HelmholtzConfig, *, progress: bool | None = None,
 
 def run_and_record(cfg: HelmholtzConfig, profile: str, *, progress: bool | None = None):
     """:func:`run`, then save the record ``siren/helmholtz``; returns ``(dataset, path)``."""
-    from freqbook.results import save_record
+    return shared_run_and_record(
+        run, cfg, paper="siren", experiment="helmholtz", profile=profile, progress=progress,
+    )
 
-    device = default_device()
-    start = time.perf_counter()
-    ds = run(cfg, progress=progress, device=device)
-    wall = time.perf_counter() - start
-    path = save_record(ds, paper="siren", experiment="helmholtz", profile=profile, config=cfg,
-                       seeds=list(cfg.seeds), wall_s=wall, device=str(device))
-    return ds, path
+

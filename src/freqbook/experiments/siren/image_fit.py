@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import torch
@@ -27,7 +28,8 @@ from freqbook.data.images import load_camera
 from freqbook.metrics import pearson, psnr_siren_convention
 from freqbook.models.siren import MODEL_NAMES, build_model
 from freqbook.nn import gradient, laplacian
-from freqbook.profiles import pick
+from freqbook.profiles import config_for as shared_config_for
+from freqbook.results import run_and_record as shared_run_and_record
 from freqbook.train import default_device, fit, seed_everything
 
 
@@ -69,8 +71,8 @@ class ImageFitConfig:
 
 PROFILES: dict[str, ImageFitConfig] = {
     "smoke": ImageFitConfig(size=32, hidden_features=64, steps=150, seeds=(0,)),
-    # RBF-ReLU's 1024-feature layer costs ~4x a SIREN step at 128^2: one seed keeps the
-    # notebook under 10 minutes on 2 cores.
+    # RBF-ReLU's 1024-feature layer costs many SIREN steps (the page measures it): one seed keeps
+    # the notebook near its budget on 2 cores.
     "cpu": ImageFitConfig(
         size=128, hidden_features=256, steps=120, seeds=(0, 1, 2), single_seed=("rbf_relu",)
     ),
@@ -78,11 +80,8 @@ PROFILES: dict[str, ImageFitConfig] = {
 }
 
 
-def config_for(profile: str, seed: int = 0) -> ImageFitConfig:
-    """The profile's config with its seeds shifted so that ``seed`` is the first one."""
-    cfg = pick(PROFILES, profile)
-    seeds = tuple(seed + s for s in range(len(cfg.seeds)))
-    return ImageFitConfig(**{**cfg.__dict__, "seeds": seeds})
+#: the profile's config with its seeds shifted to start at ``seed`` (``config_for(profile, seed)``)
+config_for = partial(shared_config_for, PROFILES)
 
 
 def target_derivatives(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -219,24 +218,11 @@ def run_and_record(cfg: ImageFitConfig, profile: str, *, progress: bool | None =
     tuple[xarray.Dataset, pathlib.Path]
         The record and where it was written.
     """
-    import hashlib
+    from freqbook.results.record import array_sha256
 
-    from freqbook.results import save_record
-
-    device = default_device()
-    start = time.perf_counter()
-    ds = run(cfg, progress=progress, device=device)
-    wall = time.perf_counter() - start
-    camera = hashlib.sha256(np.ascontiguousarray(load_camera()).tobytes()).hexdigest()
-    path = save_record(
-        ds,
-        paper="siren",
-        experiment="image_fit",
-        profile=profile,
-        config=cfg,
-        seeds=list(cfg.seeds),
-        wall_s=wall,
-        device=str(device),
-        data_sha256={"skimage.data.camera (float32, [-1,1])": camera},
+    return shared_run_and_record(
+        run, cfg, paper="siren", experiment="image_fit", profile=profile, progress=progress,
+        data_sha256=lambda: {"skimage.data.camera (float32, [-1,1])": array_sha256(load_camera())},
     )
-    return ds, path
+
+

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import partial
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -35,7 +36,8 @@ from freqbook.data.shapes import Shape, make_shape
 from freqbook.models.siren import build_model
 from freqbook.nn import gradient
 from freqbook.plotting import METHOD_COLOURS, label
-from freqbook.profiles import pick
+from freqbook.profiles import config_for as shared_config_for
+from freqbook.results import run_and_record as shared_run_and_record
 from freqbook.train import default_device, fit, make_adam, seed_everything
 
 #: names of the four loss terms, in the order of :func:`sdf_loss`
@@ -94,11 +96,8 @@ PROFILES: dict[str, SDFConfig] = {
 }
 
 
-def config_for(profile: str, seed: int = 0) -> SDFConfig:
-    """The profile's config with its seeds shifted so that ``seed`` is the first one."""
-    cfg = pick(PROFILES, profile)
-    seeds = tuple(seed + s for s in range(len(cfg.seeds)))
-    return SDFConfig(**{**cfg.__dict__, "seeds": seeds})
+#: the profile's config with its seeds shifted to start at ``seed`` (``config_for(profile, seed)``)
+config_for = partial(shared_config_for, PROFILES)
 
 
 def sdf_loss(
@@ -307,15 +306,9 @@ def run(
 
 def run_and_record(cfg: SDFConfig, profile: str, *, progress: bool | None = None):
     """:func:`run`, save the record ``siren/sdf`` of ``profile``; returns ``(ds, path)``."""
-    from freqbook.results import save_record
-
-    device = default_device()
-    start = time.perf_counter()
-    ds = run(cfg, progress=progress, device=device)
-    wall = time.perf_counter() - start
-    path = save_record(ds, paper="siren", experiment="sdf", profile=profile, config=cfg,
-                       seeds=list(cfg.seeds), wall_s=wall, device=str(device))
-    return ds, path
+    return shared_run_and_record(
+        run, cfg, paper="siren", experiment="sdf", profile=profile, progress=progress,
+    )
 
 
 # --------------------------------------------------------------------------- figures

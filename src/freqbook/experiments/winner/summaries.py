@@ -463,8 +463,8 @@ def absolute_levels(records: dict[str, xr.Dataset], profile: str | None = None) 
                 continue
             ours = float(pk.sel(image=name))
             side = "above" if ours > value else "below"
-            parts.append(f"at {ours:.1f} dB on the {name} crop, {side} the ≈{value:g} dB that the "
-                         "withdrawn README draft gives for the whole image")
+            parts.append(f"SIREN² reaches {ours:.1f} dB on the {name} crop, {side} the "
+                         f"≈{value:g} dB that the withdrawn README draft gives for the whole image")
     if not parts:
         return ""
     where = f"at `{profile}`" if profile else "here"
