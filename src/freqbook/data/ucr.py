@@ -18,7 +18,8 @@ import numpy as np
 
 from freqbook.data.registry import DataError, fetch
 
-#: archive datasets the book has offline -> file extension (``MANIFEST-cbd.md``, ``MANIFEST-nmvqtsg.md``)
+#: archive datasets the book has offline -> file extension
+#: (``MANIFEST-cbd.md``, ``MANIFEST-nmvqtsg.md``)
 DATASETS: dict[str, str] = {
     "ArticularyWordRecognition": "ts",
     "BasicMotions": "ts",
