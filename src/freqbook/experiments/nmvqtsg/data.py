@@ -9,40 +9,18 @@ re-split archive itself is not available offline, so it is rebuilt here from the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from freqbook.data.registry import fetch
-from freqbook.data.ucr import DATASETS, load_split, standardize
+from freqbook.data.ucr import DATASETS, Dataset, load_split, standardize
 from freqbook.results.record import file_sha256
 
 #: datasets of this chapter (``MANIFEST-nmvqtsg.md``)
 CHAPTER_DATASETS = ("ECG5000", "Crop", "GunPoint")
 
 
-@dataclass(frozen=True)
-class Resplit:
-    """Standardised re-split data: ``X (n, C, L)`` float32, labels ``0..K-1``."""
-
-    name: str
-    X_train: np.ndarray
-    y_train: np.ndarray
-    X_test: np.ndarray
-    y_test: np.ndarray
-    classes: tuple[str, ...]
-
-    @property
-    def n_classes(self) -> int:  # noqa: D102
-        return len(self.classes)
-
-    @property
-    def length(self) -> int:  # noqa: D102
-        return int(self.X_train.shape[-1])
-
-    @property
-    def n_channels(self) -> int:  # noqa: D102
-        return int(self.X_train.shape[1])
+#: the re-split data: the archive loader's own container (``X (n, C, L)`` float32, labels 0..K-1)
+Resplit = Dataset
 
 
 def load_resplit(name: str, test_size: float = 0.2, random_state: int = 0) -> Resplit:
