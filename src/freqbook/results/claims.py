@@ -435,7 +435,9 @@ def _missing_levels(claim: Claim, ds: xr.Dataset) -> list[str]:
     check = claim.check
     if check is None or not check.require:
         return []
-    da = _narrowed(claim, ds)
+    if check.variable not in ds.data_vars:
+        raise ValueError(f"variable {check.variable!r} not in the record")
+    da = ds[check.variable]  # before check.sel: a selected level may be the missing one
     missing = []
     for dim, labels in check.require.items():
         have = {str(v) for v in da[dim].values} if dim in da.coords else set()
